@@ -1,0 +1,57 @@
+#pragma once
+// EventQueue: where ingest puts accepted events and the worker takes them from.
+// Implementations: local_log (durable on-disk log, this process) and redis_streams.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bklit::queue {
+
+struct QueueRecord {
+  std::uint32_t shard = 0;  // 0 for the local log
+  std::uint64_t seq = 0;    // strictly increasing within a shard, stable across restarts
+  std::string payload;      // core::encode_event bytes
+};
+
+enum class AppendStatus {
+  kDurable,    // every record is durable: the client may be acked
+  kOverloaded, // backlog over its bound: retry later (HTTP 503 / error frame), nothing stored
+  kFailed,     // I/O failure: nothing acked; retryable
+};
+
+class EventQueue {
+ public:
+  using AppendCallback = std::function<void(AppendStatus)>;
+
+  virtual ~EventQueue() = default;
+
+  // Appends records in order and calls `done` once, from a queue thread, when all are
+  // durable (or failed). Records of successive append() calls from one thread keep their
+  // order, and their callbacks run in that order. Thread-safe.
+  virtual void append(std::vector<std::string> payloads, AppendCallback done) = 0;
+
+  // Returns up to max_records not-yet-acked records that this consumer has not been given
+  // since the last rewind, waiting up to `wait` for the first one. Empty on timeout or
+  // after close(). After a restart every unacked record is delivered again.
+  virtual std::vector<QueueRecord> poll(std::size_t max_records,
+                                        std::chrono::milliseconds wait) = 0;
+
+  // Marks every record of `shard` with seq <= up_to_seq as processed (durable, so they are
+  // not delivered again after a restart).
+  virtual void ack(std::uint32_t shard, std::uint64_t up_to_seq) = 0;
+
+  // Bytes appended but not yet acked (for readiness and back-pressure).
+  virtual std::uint64_t backlog_bytes() const = 0;
+
+  // True while appends can succeed (for /readyz).
+  virtual bool healthy() const = 0;
+
+  // Stops accepting appends, completes pending ones, wakes blocked polls.
+  virtual void close() = 0;
+};
+
+}  // namespace bklit::queue

@@ -1,0 +1,48 @@
+#pragma once
+// AnalyticsStore: the ClickHouse-dialect analytics database.
+// Implementations: chdb (embedded, in-process) and clickhouse_http (server, next issue).
+// Everything above this interface (schema, row encoding, query builder) is shared.
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace bklit::store {
+
+// Thrown for infrastructure failures (engine unreachable, SQL rejected). The message is
+// for logs, not for clients.
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct EngineVersion {
+  int major = 0, minor = 0;
+  std::string text;
+  bool at_least(int maj, int min) const { return major > maj || (major == maj && minor >= min); }
+};
+
+class AnalyticsStore {
+ public:
+  virtual ~AnalyticsStore() = default;
+
+  // Runs one statement that returns nothing (DDL, ALTER, INSERT ... SELECT).
+  virtual void execute(std::string_view sql) = 0;
+
+  // Runs one SELECT and returns its output in `format` (e.g. "JSONEachRow",
+  // "JSONCompact", "TabSeparated"); the SQL must not carry its own FORMAT clause.
+  virtual std::string query(std::string_view sql, std::string_view format) = 0;
+
+  // Inserts rows given in JSONEachRow form (one JSON object per line) into `table`.
+  // `dedup_token` identifies this batch: inserting the same token again is a no-op
+  // where the engine supports it.
+  virtual void insert_json_rows(std::string_view table, std::string_view rows,
+                                std::string_view dedup_token) = 0;
+
+  virtual EngineVersion version() = 0;
+
+  // True when the engine answers (for /readyz).
+  virtual bool healthy() = 0;
+};
+
+}  // namespace bklit::store
