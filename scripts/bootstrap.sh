@@ -10,9 +10,13 @@ APT_PACKAGES=(
   libssl-dev libsimdjson-dev libsqlite3-dev libmaxminddb-dev libre2-dev libyaml-cpp-dev
   uap-core libsodium-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nodejs npm chromium
+  chromium
   nginx-light wrk
 )
+# Node.js may come from the machine image (with its own npm); Debian's otherwise.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  APT_PACKAGES+=(nodejs npm)
+fi
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,21 @@
+// bklit: one executable, subcommands. main only wires the commands.
+#include <CLI/CLI.hpp>
+
+#include "admin_command.hpp"
+#include "serve_command.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Bklit: real-time, privacy-friendly web analytics"};
+  app.require_subcommand(1);
+  bklit::cli::ServeArgs serve_args;
+  bklit::cli::add_serve_command(app, serve_args);
+  bklit::cli::AdminArgs admin_args;
+  bklit::cli::add_admin_commands(app, admin_args);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (app.got_subcommand("serve")) return bklit::cli::run_serve(serve_args);
+  return bklit::cli::run_admin(app, admin_args);
+}

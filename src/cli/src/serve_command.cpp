@@ -1,0 +1,79 @@
+#include "serve_command.hpp"
+
+#include <fmt/format.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "bklit/core/config.hpp"
+#include "bklit/core/log.hpp"
+#include "data_layout.hpp"
+#include "server_app.hpp"
+
+extern char** environ;
+
+namespace bklit::cli {
+
+void add_serve_command(CLI::App& app, ServeArgs& args) {
+  auto* serve = app.add_subcommand("serve", "Run every role (ingest, worker, API) in one process");
+  serve->add_option("--config", args.config_file, "TOML configuration file");
+  for (const auto& name : core::config_setting_names()) {
+    std::string flag = name;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    serve->add_option_function<std::string>(
+        "--" + flag, [&args, name](const std::string& v) { args.flags[name] = v; },
+        fmt::format("setting '{}' (env BKLIT_{})", name, [&] {
+          std::string up = name;
+          std::transform(up.begin(), up.end(), up.begin(), ::toupper);
+          return up;
+        }()));
+  }
+}
+
+int run_serve(const ServeArgs& args) {
+  auto config = core::load_config(args.config_file, args.flags, environ);
+  if (!config) {
+    std::cerr << "error: " << config.error().message << "\n";
+    return 2;
+  }
+  core::log::init(config->log_level);
+
+  // Signals are taken by one thread with sigwait, so no library handler (the embedded
+  // engine installs its own) decides how this process stops.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  ServerApp app(*config);
+  auto started = app.start();
+  if (!started) {
+    std::cerr << "error: " << started.error().message << "\n";
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  core::log::info(fmt::format("signal {} received: stopping (a second signal exits at once)", sig));
+  std::thread second([signals]() mutable {
+    int again = 0;
+    sigwait(&signals, &again);
+    core::log::warn("second signal: exiting now");
+    _exit(130);
+  });
+  second.detach();
+  app.stop();
+  core::log::info("stopped cleanly");
+  // The embedded engine's static teardown is not needed once every store is closed.
+  std::cout.flush();
+  _exit(0);
+}
+
+}  // namespace bklit::cli

@@ -1,0 +1,16 @@
+#pragma once
+#include <CLI/CLI.hpp>
+#include <map>
+#include <string>
+
+namespace bklit::cli {
+
+struct ServeArgs {
+  std::string config_file;
+  std::map<std::string, std::string> flags;  // setting name -> value, only those given
+};
+
+void add_serve_command(CLI::App& app, ServeArgs& args);
+int run_serve(const ServeArgs& args);
+
+}  // namespace bklit::cli

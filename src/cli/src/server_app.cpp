@@ -1,0 +1,236 @@
+#include "server_app.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "bklit/api/stats_endpoint.hpp"
+#include "bklit/appdb/sqlite_store.hpp"
+#include "bklit/auth/token_cache.hpp"
+#include "bklit/core/clock.hpp"
+#include "bklit/core/log.hpp"
+#include "bklit/core/thread_pool.hpp"
+#include "bklit/enrich/client_ip.hpp"
+#include "bklit/enrich/geo.hpp"
+#include "bklit/enrich/user_agent.hpp"
+#include "bklit/ingest/ingest_service.hpp"
+#include "bklit/ingest/sdk_socket.hpp"
+#include "bklit/net/server.hpp"
+#include "bklit/pipeline/worker.hpp"
+#include "bklit/queue/local_log.hpp"
+#include "bklit/store/chdb_store.hpp"
+#include "bklit/store/schema.hpp"
+#include "data_layout.hpp"
+#include "store_sink.hpp"
+
+namespace bklit::cli {
+
+struct ServerApp::Parts {
+  std::unique_ptr<appdb::AppStore> app;
+  std::unique_ptr<queue::EventQueue> queue;
+  std::unique_ptr<store::AnalyticsStore> analytics;
+  std::unique_ptr<enrich::UserAgentParser> user_agents;
+  std::unique_ptr<enrich::GeoLocator> geo;
+  std::unique_ptr<auth::TokenVerifier> tokens;
+  std::unique_ptr<ingest::IngestService> ingest;
+  std::unique_ptr<StoreSink> sink;
+  std::unique_ptr<pipeline::Worker> worker;
+  std::unique_ptr<core::ThreadPool> blocking;
+  std::unique_ptr<net::Server> server;
+  std::int64_t started_ms = 0;
+};
+
+ServerApp::ServerApp(core::Config config) : config_(std::move(config)) {}
+
+ServerApp::~ServerApp() = default;
+
+namespace {
+
+core::Error fail(std::string message) { return core::make_error("startup", std::move(message)); }
+
+void route(ServerApp* /*unused*/, ingest::IngestService& ingest, const api::StatsDeps& stats,
+           core::ThreadPool& blocking, queue::EventQueue& queue, store::AnalyticsStore& analytics,
+           net::HttpRequest&& req, net::Responder respond) {
+  if (req.path == "/healthz" && req.method == "GET") {
+    respond(net::HttpResponse::json(200, R"({"status":"ok"})"));
+    return;
+  }
+  if (req.path == "/readyz" && req.method == "GET") {
+    bool queued = blocking.submit([&queue, &analytics, respond] {
+      bool queue_ok = queue.healthy();
+      bool store_ok = false;
+      try {
+        store_ok = analytics.healthy();
+      } catch (const std::exception& e) {
+        core::log::warn(std::string("readiness: store: ") + e.what());
+      }
+      bool ok = queue_ok && store_ok;
+      respond(net::HttpResponse::json(
+          ok ? 200 : 503, fmt::format(R"({{"status":"{}","queue":{},"store":{}}})",
+                                      ok ? "ready" : "not_ready", queue_ok, store_ok)));
+    });
+    if (!queued) respond(net::HttpResponse::error(503, "busy", "server busy"));
+    return;
+  }
+  if (req.path == "/api/track") {
+    if (req.method == "OPTIONS") {
+      // CORS preflight for browsers posting events from the site's own pages.
+      net::HttpResponse res;
+      res.status = 204;
+      res.content_type.clear();
+      res.headers.emplace_back("Access-Control-Allow-Origin", std::string(req.header("origin")));
+      res.headers.emplace_back("Access-Control-Allow-Methods", "POST");
+      res.headers.emplace_back("Access-Control-Allow-Headers", "content-type, authorization");
+      res.headers.emplace_back("Access-Control-Max-Age", "86400");
+      respond(std::move(res));
+      return;
+    }
+    if (req.method != "POST") {
+      respond(net::HttpResponse::error(405, "method_not_allowed", "use POST"));
+      return;
+    }
+    std::string origin(req.header("origin"));
+    ingest::handle_track(ingest, std::move(req), [origin, respond](net::HttpResponse res) {
+      if (!origin.empty()) res.headers.emplace_back("Access-Control-Allow-Origin", origin);
+      respond(std::move(res));
+    });
+    return;
+  }
+  if (req.path == "/api/v2/query") {
+    if (req.method != "POST") {
+      respond(net::HttpResponse::error(405, "method_not_allowed", "use POST"));
+      return;
+    }
+    api::handle_stats_query(stats, std::move(req), std::move(respond));
+    return;
+  }
+  respond(net::HttpResponse::error(404, "not_found", "no such endpoint"));
+}
+
+}  // namespace
+
+core::Status ServerApp::start() {
+  auto p = std::make_unique<Parts>();
+  p->started_ms = core::now_ms();
+  const auto& c = config_;
+  std::error_code ec;
+  std::filesystem::create_directories(c.data_dir, ec);
+  if (ec) return fail(fmt::format("data_dir '{}': {}", c.data_dir, ec.message()));
+
+  auto app = appdb::open_sqlite_store(app_db_path(c.data_dir));
+  if (!app) return fail("app database: " + app.error().message);
+  p->app = std::move(*app);
+  p->app->migrate();
+
+  queue::LocalLogOptions qo;
+  qo.dir = queue_dir(c.data_dir);
+  qo.segment_bytes = c.queue_segment_bytes;
+  qo.group_commit_window = std::chrono::microseconds(c.queue_group_commit_us);
+  qo.max_backlog_bytes = c.queue_max_backlog_bytes;
+  auto q = queue::open_local_log(qo);
+  if (!q) return fail("queue: " + q.error().message);
+  p->queue = std::move(*q);
+
+  auto analytics = store::open_chdb_store(analytics_dir(c.data_dir), c.chdb_library);
+  if (!analytics) return fail("analytics store: " + analytics.error().message);
+  p->analytics = std::move(*analytics);
+  store::apply_migrations(*p->analytics);
+
+  auto ua = enrich::UserAgentParser::load(c.uap_regexes);
+  if (!ua) return fail("uap_regexes: " + ua.error().message);
+  p->user_agents = std::move(*ua);
+
+  std::string geo_v4 = c.geo_database.empty() ? enrich::GeoLocator::find_default_database(false)
+                                              : c.geo_database;
+  std::string geo_v6 = c.geo_database_v6.empty() && c.geo_database.empty()
+                           ? enrich::GeoLocator::find_default_database(true)
+                           : c.geo_database_v6;
+  if (geo_v4.empty()) {
+    core::log::warn("no geo database found: country, region and city stay empty");
+  } else {
+    auto geo = enrich::GeoLocator::open(geo_v4, geo_v6);
+    if (!geo) return fail("geo_database: " + geo.error().message);
+    p->geo = std::move(*geo);
+  }
+  auto proxies = enrich::TrustedProxies::parse(c.trusted_proxies);
+  if (!proxies) return fail("trusted_proxies: " + proxies.error().message);
+
+  p->tokens = std::make_unique<auth::TokenVerifier>(
+      *p->app, std::chrono::milliseconds(c.token_cache_ttl_ms));
+  ingest::IngestDeps deps;
+  deps.config = &config_;
+  deps.app = p->app.get();
+  deps.tokens = p->tokens.get();
+  deps.queue = p->queue.get();
+  deps.user_agents = p->user_agents.get();
+  deps.geo = p->geo.get();
+  p->ingest = std::make_unique<ingest::IngestService>(deps, std::move(*proxies));
+
+  p->sink = std::make_unique<StoreSink>(*p->analytics);
+  pipeline::WorkerOptions wo;
+  wo.batch_max_events = c.batch_max_events;
+  wo.batch_max_wait = std::chrono::milliseconds(c.batch_max_wait_ms);
+  wo.session_timeout = std::chrono::milliseconds(c.session_timeout_ms);
+  p->worker = std::make_unique<pipeline::Worker>(*p->queue, *p->sink, wo);
+  p->worker->start();
+
+  p->blocking = std::make_unique<core::ThreadPool>(4, 1024);
+
+  auto colon = c.listen.rfind(':');
+  net::ServerOptions so;
+  so.host = c.listen.substr(0, colon);
+  if (so.host.size() > 2 && so.host.front() == '[') so.host = so.host.substr(1, so.host.size() - 2);
+  so.port = static_cast<std::uint16_t>(std::stoi(c.listen.substr(colon + 1)));
+  so.threads = c.io_threads;
+  so.max_body_bytes = c.max_body_bytes;
+  so.max_ws_message_bytes = c.max_frame_bytes;
+  net::Handlers handlers;
+  api::StatsDeps stats{p->app.get(), p->tokens.get(), p->analytics.get(), p->blocking.get()};
+  auto* parts = p.get();
+  handlers.http = [this, parts, stats](net::HttpRequest&& req, net::Responder respond) {
+    route(this, *parts->ingest, stats, *parts->blocking, *parts->queue, *parts->analytics,
+          std::move(req), std::move(respond));
+  };
+  handlers.websocket = [parts](const net::HttpRequest& req,
+                               std::shared_ptr<net::WsConnection> conn)
+      -> std::shared_ptr<net::WsSession> {
+    if (req.path != "/") return nullptr;
+    return ingest::make_sdk_socket(*parts->ingest, req, std::move(conn));
+  };
+  p->server = std::make_unique<net::Server>(so, std::move(handlers));
+  try {
+    p->server->start();
+  } catch (const std::exception& e) {
+    p->worker->stop();
+    return fail(e.what());
+  }
+  core::log::info(fmt::format("bklit serve listening on {}:{} (data in {}), ready in {} ms",
+                              so.host, p->server->port(), c.data_dir,
+                              core::now_ms() - p->started_ms));
+  parts_ = std::move(p);
+  return core::Ok{};
+}
+
+void ServerApp::stop() {
+  if (!parts_) return;
+  auto& p = *parts_;
+  p.server->stop_accepting();
+  // Refuse new messages, then wait until every accepted one is durable and its ack queued.
+  p.ingest->begin_shutdown();
+  p.ingest->wait_idle();
+  p.server->close_websockets(1001, "server restarting");
+  for (int i = 0; i < 40 && p.server->open_websockets() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  p.server->stop();
+  p.blocking->shutdown();
+  p.worker->stop();
+  p.queue->close();
+  p.analytics.reset();
+  p.app.reset();
+  parts_.reset();
+}
+
+}  // namespace bklit::cli

@@ -1,0 +1,27 @@
+#pragma once
+// Daily visitor-id salts (METRICS.md "Visitor"), cached from the AppStore.
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "bklit/appdb/app_store.hpp"
+
+namespace bklit::ingest {
+
+class SaltProvider {
+ public:
+  explicit SaltProvider(appdb::AppStore& app) : app_(app) {}
+  // Salt of the UTC day containing day_of_ms.
+  std::string salt_for_time(std::int64_t day_of_ms);
+  // Deletes salts older than yesterday, in memory and in the store.
+  void rotate(std::int64_t now_ms);
+
+ private:
+  appdb::AppStore& app_;
+  std::mutex mu_;
+  std::map<std::int64_t, std::string> salts_;
+};
+
+}  // namespace bklit::ingest

@@ -1,0 +1,31 @@
+#include "bklit/ingest/salt_provider.hpp"
+
+namespace bklit::ingest {
+
+namespace {
+constexpr std::int64_t kDayMs = 86400000;
+std::int64_t day_of(std::int64_t ms) { return ms >= 0 ? ms / kDayMs : (ms - kDayMs + 1) / kDayMs; }
+}  // namespace
+
+std::string SaltProvider::salt_for_time(std::int64_t day_of_ms) {
+  auto day = day_of(day_of_ms);
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = salts_.find(day); it != salts_.end()) return it->second;
+  }
+  // The store creates the day's salt atomically, so every process agrees on it.
+  std::string salt = app_.salt_for_day(day);
+  std::lock_guard lock(mu_);
+  return salts_.emplace(day, std::move(salt)).first->second;
+}
+
+void SaltProvider::rotate(std::int64_t now_ms) {
+  auto keep_from = day_of(now_ms) - 1;
+  {
+    std::lock_guard lock(mu_);
+    salts_.erase(salts_.begin(), salts_.lower_bound(keep_from));
+  }
+  app_.delete_salts_before(keep_from);
+}
+
+}  // namespace bklit::ingest

@@ -1,0 +1,432 @@
+#include "bklit/net/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "bklit/core/log.hpp"
+
+namespace bklit::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+const char* kServerName = "bklit";
+
+HttpRequest to_request(const http::request<http::string_body>& req, const std::string& ip) {
+  HttpRequest r;
+  r.method = std::string(req.method_string());
+  r.target = std::string(req.target());
+  auto q = r.target.find('?');
+  r.path = r.target.substr(0, q);
+  if (q != std::string::npos) r.query = r.target.substr(q + 1);
+  r.headers.reserve(16);
+  for (const auto& field : req) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  r.body = req.body();
+  r.remote_ip = ip;
+  return r;
+}
+
+http::response<http::string_body> to_beast(HttpResponse&& res, unsigned version,
+                                            bool keep_alive) {
+  http::response<http::string_body> out{static_cast<http::status>(res.status), version};
+  out.set(http::field::server, kServerName);
+  if (!res.content_type.empty()) out.set(http::field::content_type, res.content_type);
+  for (auto& [k, v] : res.headers) out.set(k, v);
+  out.body() = std::move(res.body);
+  out.keep_alive(keep_alive);
+  out.prepare_payload();
+  return out;
+}
+
+}  // namespace
+
+class WsConnectionImpl;
+
+struct Server::Impl {
+  ServerOptions options;
+  Handlers handlers;
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+  std::uint16_t bound_port = 0;
+  mutable std::mutex mu;
+  std::set<std::shared_ptr<WsConnectionImpl>> websockets;
+  bool stopped = false;
+
+  Impl(ServerOptions o, Handlers h) : options(std::move(o)), handlers(std::move(h)) {}
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> serve_http(tcp::socket socket);
+};
+
+class WsConnectionImpl : public WsConnection,
+                         public std::enable_shared_from_this<WsConnectionImpl> {
+ public:
+  WsConnectionImpl(beast::tcp_stream&& stream, std::string ip, Server::Impl& server)
+      : ws_(std::move(stream)),
+        ip_(std::move(ip)),
+        server_(server),
+        resume_timer_(ws_.get_executor()),
+        write_timer_(ws_.get_executor()) {}
+
+  void send_text(std::string text) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(text)]() mutable {
+      if (self->closing_ || self->gone_) return;
+      if (self->outbox_.size() >= self->server_.options.max_ws_write_queue) {
+        // A client that does not read its acks is dropped rather than buffered forever.
+        self->closing_ = true;
+        self->close_code_ = static_cast<std::uint16_t>(websocket::close_code::policy_error);
+        self->close_reason_ = "client too slow";
+        self->wake_writer();
+        return;
+      }
+      self->outbox_.push_back(std::move(t));
+      self->wake_writer();
+    });
+  }
+
+  void close(std::uint16_t code, std::string reason) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), code, r = std::move(reason)] {
+      if (self->closing_ || self->gone_) return;
+      self->closing_ = true;
+      self->close_code_ = code;
+      self->close_reason_ = r.substr(0, 120);  // control frames carry at most 123 bytes
+      self->wake_writer();
+    });
+  }
+
+  void pause_reading() override {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] { self->paused_ = true; });
+  }
+
+  void resume_reading() override {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+      self->paused_ = false;
+      self->resume_timer_.cancel();
+    });
+  }
+
+  const std::string& remote_ip() const override { return ip_; }
+
+  asio::awaitable<void> run(http::request<http::string_body> req, HttpRequest app_req) {
+    auto self = shared_from_this();
+    beast::get_lowest_layer(ws_).expires_never();
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = std::chrono::seconds(30);
+    timeouts.idle_timeout = server_.options.ws_idle_timeout;
+    timeouts.keep_alive_pings = true;
+    ws_.set_option(timeouts);
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      res.set(http::field::server, kServerName);
+    }));
+    ws_.read_message_max(server_.options.max_ws_message_bytes);
+    auto [ec] = co_await ws_.async_accept(req, kNoThrow);
+    if (ec) co_return;
+
+    session_ = server_.handlers.websocket(app_req, self);
+    if (!session_) {
+      co_await ws_.async_close(websocket::close_code::policy_error, kNoThrow);
+      co_return;
+    }
+    {
+      std::lock_guard lock(server_.mu);
+      server_.websockets.insert(self);
+    }
+    asio::co_spawn(ws_.get_executor(), write_loop(), asio::detached);
+    session_->on_open();
+
+    beast::flat_buffer buffer;
+    std::uint16_t code = static_cast<std::uint16_t>(websocket::close_code::abnormal);
+    while (!closing_) {
+      while (paused_ && !closing_) {
+        resume_timer_.expires_after(std::chrono::hours(24));
+        co_await resume_timer_.async_wait(kNoThrow);
+      }
+      if (closing_) break;
+      auto [rec, n] = co_await ws_.async_read(buffer, kNoThrow);
+      if (rec) {
+        if (rec == websocket::error::closed) {
+          code = ws_.reason().code;
+        } else if (rec == websocket::error::message_too_big) {
+          code = static_cast<std::uint16_t>(websocket::close_code::too_big);
+        }
+        break;
+      }
+      if (ws_.got_text()) {
+        session_->on_text(beast::buffers_to_string(buffer.data()));
+      } else {
+        session_->on_binary(n);
+      }
+      buffer.consume(buffer.size());
+    }
+    // Let the writer flush queued frames and the close frame.
+    if (closing_) {
+      while (!gone_) {
+        resume_timer_.expires_after(std::chrono::hours(24));
+        co_await resume_timer_.async_wait(kNoThrow);
+      }
+      code = close_code_;
+    }
+    finish(code);
+  }
+
+ private:
+  void wake_writer() { write_timer_.cancel(); }
+
+  asio::awaitable<void> write_loop() {
+    auto self = shared_from_this();
+    while (!gone_) {
+      if (outbox_.empty()) {
+        if (closing_) break;
+        write_timer_.expires_after(std::chrono::hours(24));
+        co_await write_timer_.async_wait(kNoThrow);
+        continue;
+      }
+      ws_.text(true);
+      auto [ec, n] = co_await ws_.async_write(asio::buffer(outbox_.front()), kNoThrow);
+      outbox_.pop_front();
+      if (ec) {
+        gone_ = true;
+        break;
+      }
+    }
+    if (!gone_ && closing_) {
+      websocket::close_reason reason;
+      reason.code = close_code_;
+      reason.reason = close_reason_;
+      auto [ec] = co_await ws_.async_close(reason, kNoThrow);
+      (void)ec;
+    }
+    gone_ = true;
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    resume_timer_.cancel();
+  }
+
+  void finish(std::uint16_t code) {
+    gone_ = true;
+    write_timer_.cancel();
+    if (session_) session_->on_close(code);
+    session_.reset();  // break the session <-> connection cycle
+    std::lock_guard lock(server_.mu);
+    server_.websockets.erase(shared_from_this());
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  std::string ip_;
+  Server::Impl& server_;
+  std::shared_ptr<WsSession> session_;
+  std::deque<std::string> outbox_;
+  asio::steady_timer resume_timer_;
+  asio::steady_timer write_timer_;
+  bool paused_ = false;
+  bool closing_ = false;
+  bool gone_ = false;
+  std::uint16_t close_code_ = 1000;
+  std::string close_reason_;
+};
+
+asio::awaitable<void> Server::Impl::serve_http(tcp::socket socket) {
+  std::string ip;
+  {
+    beast::error_code ec;
+    auto ep = socket.remote_endpoint(ec);
+    if (!ec) {
+      auto addr = ep.address();
+      if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
+        ip = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).to_string();
+      } else {
+        ip = addr.to_string();
+      }
+    }
+  }
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(options.max_body_bytes);
+    parser.header_limit(16 * 1024);
+    stream.expires_after(options.read_timeout);
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, kNoThrow);
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::connection_reset || ec == asio::error::eof) {
+      break;
+    }
+    if (ec) {
+      HttpResponse res;
+      if (ec == http::error::body_limit) {
+        res = HttpResponse::error(413, "payload_too_large",
+                                  "request body exceeds " + std::to_string(options.max_body_bytes) +
+                                      " bytes");
+      } else if (ec == http::error::header_limit) {
+        res = HttpResponse::error(431, "headers_too_large", "request headers are too large");
+      } else {
+        res = HttpResponse::error(400, "bad_request", "malformed HTTP request");
+      }
+      auto out = to_beast(std::move(res), 11, false);
+      stream.expires_after(std::chrono::seconds(10));
+      co_await http::async_write(stream, out, kNoThrow);
+      break;
+    }
+    auto req = parser.release();
+    HttpRequest app_req = to_request(req, ip);
+    if (websocket::is_upgrade(req)) {
+      auto conn = std::make_shared<WsConnectionImpl>(std::move(stream), ip, *this);
+      co_await conn->run(std::move(req), std::move(app_req));
+      co_return;
+    }
+    // The handler may answer from another thread: wait for its answer on a timer.
+    struct Pending {
+      explicit Pending(asio::any_io_executor ex) : timer(ex) {}
+      std::mutex mu;
+      std::optional<HttpResponse> response;
+      asio::steady_timer timer;
+    };
+    auto pending = std::make_shared<Pending>(stream.get_executor());
+    pending->timer.expires_after(std::chrono::hours(24));
+    bool keep_alive = req.keep_alive();
+    unsigned version = req.version();
+    try {
+      handlers.http(std::move(app_req), [pending](HttpResponse res) {
+        {
+          std::lock_guard lock(pending->mu);
+          pending->response = std::move(res);
+        }
+        asio::post(pending->timer.get_executor(), [pending] { pending->timer.cancel(); });
+      });
+    } catch (const std::exception& e) {
+      core::log::error(std::string("HTTP handler failed: ") + e.what());
+      std::lock_guard lock(pending->mu);
+      if (!pending->response) {
+        pending->response = HttpResponse::error(500, "internal_error", "internal error");
+      }
+    }
+    for (;;) {
+      {
+        std::lock_guard lock(pending->mu);
+        if (pending->response) break;
+      }
+      co_await pending->timer.async_wait(kNoThrow);
+      pending->timer.expires_after(std::chrono::hours(24));
+    }
+    HttpResponse res;
+    {
+      std::lock_guard lock(pending->mu);
+      res = std::move(*pending->response);
+    }
+    auto out = to_beast(std::move(res), version, keep_alive);
+    stream.expires_after(std::chrono::seconds(30));
+    auto [wec, wn] = co_await http::async_write(stream, out, kNoThrow);
+    if (wec || !keep_alive) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+asio::awaitable<void> Server::Impl::accept_loop() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kNoThrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      continue;  // e.g. EMFILE: keep serving the connections we have
+    }
+    socket.set_option(tcp::no_delay(true));
+    auto ex = socket.get_executor();
+    asio::co_spawn(ex, serve_http(std::move(socket)), [](const std::exception_ptr& e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        core::log::error(std::string("connection failed: ") + ex.what());
+      }
+    });
+  }
+}
+
+Server::Server(ServerOptions options, Handlers handlers)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handlers))) {}
+
+Server::~Server() { stop(); }
+
+void Server::start() {
+  auto& i = *impl_;
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(i.options.host, ec);
+  if (ec) throw std::runtime_error("listen: '" + i.options.host + "' is not an IP address");
+  tcp::endpoint ep(addr, i.options.port);
+  i.acceptor.open(ep.protocol());
+  i.acceptor.set_option(asio::socket_base::reuse_address(true));
+  i.acceptor.bind(ep, ec);
+  if (ec) {
+    throw std::runtime_error("cannot listen on " + i.options.host + ":" +
+                             std::to_string(i.options.port) + ": " + ec.message());
+  }
+  i.acceptor.listen(asio::socket_base::max_listen_connections);
+  i.bound_port = i.acceptor.local_endpoint().port();
+  asio::co_spawn(i.ioc, i.accept_loop(), asio::detached);
+  int n = i.options.threads > 0 ? i.options.threads
+                                : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  for (int t = 0; t < n; ++t) {
+    i.threads.emplace_back([&i] { i.ioc.run(); });
+  }
+}
+
+std::uint16_t Server::port() const { return impl_->bound_port; }
+
+void Server::stop_accepting() {
+  asio::post(impl_->ioc, [i = impl_.get()] {
+    beast::error_code ec;
+    i->acceptor.close(ec);
+  });
+}
+
+void Server::close_websockets(std::uint16_t code, const std::string& reason) {
+  std::vector<std::shared_ptr<WsConnectionImpl>> all;
+  {
+    std::lock_guard lock(impl_->mu);
+    all.assign(impl_->websockets.begin(), impl_->websockets.end());
+  }
+  for (auto& c : all) c->close(code, reason);
+}
+
+std::size_t Server::open_websockets() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->websockets.size();
+}
+
+void Server::stop() {
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+  impl_->threads.clear();
+  std::lock_guard lock(impl_->mu);
+  impl_->websockets.clear();
+}
+
+}  // namespace bklit::net

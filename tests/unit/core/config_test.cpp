@@ -1,0 +1,89 @@
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "bklit/core/config.hpp"
+
+namespace bklit::core {
+namespace {
+
+std::string write_file(const std::string& text) {
+  auto path = std::filesystem::temp_directory_path() /
+              ("bklit-config-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+               "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".toml");
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+TEST(Config, DefaultsMatchTheSdkDevelopmentHost) {
+  auto c = load_config("", {}, nullptr);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->listen, "127.0.0.1:8080");
+  EXPECT_EQ(c->data_dir, "./data");
+}
+
+TEST(Config, FlagsOverrideEnvironmentOverrideFile) {
+  auto file = write_file("[server]\nlisten = \"127.0.0.1:1000\"\ndata_dir = \"/from/file\"\n"
+                         "[worker]\nbatch_max_events = 10\n");
+  std::string e1 = "BKLIT_LISTEN=127.0.0.1:2000";
+  std::string e2 = "BKLIT_BATCH_MAX_EVENTS=20";
+  char* env[] = {e1.data(), e2.data(), nullptr};
+  auto c = load_config(file, {{"listen", "127.0.0.1:3000"}}, env);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->listen, "127.0.0.1:3000");  // flag
+  EXPECT_EQ(c->batch_max_events, 20U);     // environment
+  EXPECT_EQ(c->data_dir, "/from/file");    // file
+  std::filesystem::remove(file);
+}
+
+TEST(Config, BadValuesNameTheSetting) {
+  auto c = load_config("", {{"listen", "nonsense"}}, nullptr);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("listen"), std::string::npos);
+
+  c = load_config("", {{"batch-max-events", "abc"}}, nullptr);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("batch_max_events"), std::string::npos);
+
+  c = load_config("", {{"batch_max_events", "0"}}, nullptr);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("out of range"), std::string::npos);
+
+  std::string env1 = "BKLIT_NO_SUCH_THING=1";
+  char* env[] = {env1.data(), nullptr};
+  c = load_config("", {}, env);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("NO_SUCH_THING"), std::string::npos);
+}
+
+TEST(Config, FileErrorsNameFileAndSetting) {
+  auto file = write_file("log_level = \"loud\"\n");
+  auto c = load_config(file, {}, nullptr);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("log_level"), std::string::npos);
+  std::filesystem::remove(file);
+
+  file = write_file("[server]\nlisten = \n");
+  c = load_config(file, {}, nullptr);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find(file), std::string::npos);
+  std::filesystem::remove(file);
+
+  file = write_file("unknown_key = 1\n");
+  c = load_config(file, {}, nullptr);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("unknown_key"), std::string::npos);
+  std::filesystem::remove(file);
+}
+
+TEST(Config, TrustedProxiesListParses) {
+  auto c = load_config("", {{"trusted_proxies", "10.0.0.1, 192.168.0.0/16"}}, nullptr);
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ(c->trusted_proxies.size(), 2U);
+  EXPECT_EQ(c->trusted_proxies[1], "192.168.0.0/16");
+}
+
+}  // namespace
+}  // namespace bklit::core
