@@ -43,6 +43,9 @@ int run_serve(const ServeArgs& args) {
     return 2;
   }
   core::log::init(config->log_level);
+  for (const auto& name : config->ignored_environment) {
+    core::log::warn(fmt::format("environment variable {} names no setting; ignored", name));
+  }
 
   // Signals are taken by one thread with sigwait, so no library handler (the embedded
   // engine installs its own) decides how this process stops.

@@ -239,9 +239,11 @@ Result<Config> load_config(const std::string& config_file,
     std::transform(name.begin(), name.end(), name.begin(),
                    [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
     const Setting* s = find_setting(name);
+    // Other tools share the BKLIT_ prefix (scripts, test runners): an unknown variable is
+    // reported in `ignored_environment`, not fatal. Unknown flags and file keys are.
     if (s == nullptr) {
-      return make_error("bad_config",
-                        fmt::format("environment variable BKLIT_{}: unknown setting", upper));
+      c.ignored_environment.push_back("BKLIT_" + upper);
+      continue;
     }
     auto st = s->set(c, value);
     if (!st) return st.error();

@@ -51,11 +51,24 @@ TEST(Config, BadValuesNameTheSetting) {
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().message.find("out of range"), std::string::npos);
 
-  std::string env1 = "BKLIT_NO_SUCH_THING=1";
+  std::string env1 = "BKLIT_LOG_LEVEL=loud";
   char* env[] = {env1.data(), nullptr};
   c = load_config("", {}, env);
   ASSERT_FALSE(c.ok());
-  EXPECT_NE(c.error().message.find("NO_SUCH_THING"), std::string::npos);
+  EXPECT_NE(c.error().message.find("log_level"), std::string::npos);
+
+  c = load_config("", {{"no-such-flag", "1"}}, nullptr);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("no-such-flag"), std::string::npos);
+}
+
+TEST(Config, UnknownEnvironmentVariablesAreReportedNotFatal) {
+  std::string env1 = "BKLIT_BIN=/usr/bin/bklit";
+  char* env[] = {env1.data(), nullptr};
+  auto c = load_config("", {}, env);
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ(c->ignored_environment.size(), 1U);
+  EXPECT_EQ(c->ignored_environment[0], "BKLIT_BIN");
 }
 
 TEST(Config, FileErrorsNameFileAndSetting) {

@@ -51,6 +51,7 @@ struct Config {
   std::string uap_regexes = "/usr/share/uap-core/regexes.yaml";
 
   std::string config_file;  // where the file settings came from, if any
+  std::vector<std::string> ignored_environment;  // BKLIT_* variables that name no setting
 };
 
 // Loads defaults <- file (if given or BKLIT_CONFIG) <- environment <- flags.

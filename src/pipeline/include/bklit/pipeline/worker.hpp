@@ -1,0 +1,80 @@
+#pragma once
+// The worker: takes batches from the EventQueue, sessionizes them and writes events and
+// session rows through a BatchSink, then acks the queue (DESIGN.md "Data flow" 3-4).
+// A crash at any point replays the unacked records without double-counting: events at or
+// below the sink's max_event_seq are not written again, and each session's state skips
+// queue positions it has already applied.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "bklit/pipeline/batch_sink.hpp"
+#include "bklit/queue/event_queue.hpp"
+#include "bklit/store/rows.hpp"
+
+namespace bklit::pipeline {
+
+struct WorkerOptions {
+  std::size_t batch_max_events = 5000;
+  // A batch is written this long after its first record arrived, full or not.
+  std::chrono::milliseconds batch_max_wait{200};
+  std::chrono::milliseconds session_timeout{30 * 60 * 1000};
+  // Backoff between retries while the store is unavailable, doubling from min to max.
+  std::chrono::milliseconds retry_min{100};
+  std::chrono::milliseconds retry_max{5000};
+  std::size_t max_sessions = 2'000'000;
+};
+
+class Worker {
+ public:
+  struct Stats {
+    std::uint64_t events_written = 0;    // rows written to the events table
+    std::uint64_t sessions_written = 0;  // session rows written
+    std::uint64_t batches = 0;           // batches stored and acked (one per month slice)
+    std::uint64_t retries = 0;           // failed sink or queue calls that were retried
+    std::uint64_t replays_skipped = 0;   // redelivered events already in the events table
+    std::uint64_t decode_errors = 0;     // records that did not decode (acked, dropped)
+    std::int64_t last_batch_ms = 0;      // Unix ms when the last batch was acked, 0 if none
+    std::size_t sessions_in_memory = 0;
+  };
+
+  // Called on the worker thread after a batch is stored (both inserts confirmed), with
+  // the written events (session ids already rewritten to the stored id) and session rows.
+  // For live fan-out; it must not block for long, and what it throws is logged.
+  using BatchWrittenFn = std::function<void(const std::vector<store::StoredEvent>& events,
+                                            const std::vector<store::SessionRow>& sessions)>;
+
+  Worker(queue::EventQueue& queue, BatchSink& sink, WorkerOptions options = {});
+  ~Worker();  // stop()s
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Set before start().
+  void on_batch_written(BatchWrittenFn fn);
+
+  // Runs the loop on its own thread. A Worker runs once: after stop(), make a new one.
+  void start();
+  // Stops polling, stores and acks what was already polled, joins the thread. While the
+  // store is down it gives up after one more attempt instead: the unacked records are
+  // delivered again on the next start, so nothing is lost.
+  void stop();
+
+  Stats stats() const;
+  // False after the loop ended on an unexpected error (logged); the queue keeps the
+  // unacked records for the next start.
+  bool healthy() const;
+
+ private:
+  class Loop;
+  std::unique_ptr<Loop> loop_;
+  std::thread thread_;
+};
+
+}  // namespace bklit::pipeline

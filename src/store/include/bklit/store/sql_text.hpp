@@ -1,0 +1,23 @@
+#pragma once
+// Building ClickHouse SQL text safely: every value from outside goes through append_quoted,
+// and identifiers are only ever taken from fixed lists (is_identifier guards the rest).
+
+#include <string>
+#include <string_view>
+
+#include "bklit/store/analytics_store.hpp"
+
+namespace bklit::store::sql {
+
+// Appends s as a single-quoted ClickHouse string literal. Backslash, quote and control bytes
+// are escaped; other bytes (including invalid UTF-8) pass through as the String holds bytes.
+void append_quoted(std::string& out, std::string_view s);
+std::string quote(std::string_view s);
+
+// [A-Za-z_][A-Za-z0-9_]*, at most 64 chars.
+bool is_identifier(std::string_view s);
+
+// "26.7.3.1" or "18.16.1" (a trailing newline is fine) -> {26, 7, text}.
+EngineVersion parse_engine_version(std::string_view text);
+
+}  // namespace bklit::store::sql

@@ -1,0 +1,219 @@
+#include "bklit/store/chdb_store.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "bklit/store/sql_text.hpp"
+#include "chdb/chdb_library.hpp"
+
+namespace bklit::store {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr std::string_view kLibraryRelPath = "node_modules/@chdb/lib-linux-x64-gnu/libchdb.so";
+
+// The process's one chDB connection, shared by every store opened on its path.
+class ChdbConnection {
+ public:
+  ChdbConnection(const chdb::ChdbLibrary* lib, ChdbConnectionHandle** conn, std::string path)
+      : lib_(lib), conn_(conn), path_(std::move(path)) {}
+  ~ChdbConnection() { lib_->close_conn(conn_); }
+  ChdbConnection(const ChdbConnection&) = delete;
+  ChdbConnection& operator=(const ChdbConnection&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  // Runs one statement; throws StoreError with the engine's message when it fails.
+  std::string run(std::string_view sql, std::string_view format) {
+    // One statement at a time: chDB executes a connection's queries one by one anyway, and
+    // the lock keeps result handling simple (see the measurements in the store report).
+    std::lock_guard lock(mutex_);
+    ChdbResultHandle* result =
+        lib_->query_n(*conn_, sql.data(), sql.size(), format.data(), format.size());
+    if (result == nullptr) throw StoreError("chDB returned no result for a statement");
+    struct Destroy {
+      const chdb::ChdbLibrary* lib;
+      ChdbResultHandle* r;
+      ~Destroy() { lib->destroy_query_result(r); }
+    } destroy{lib_, result};
+    if (const char* error = lib_->result_error(result); error != nullptr && *error != '\0') {
+      throw StoreError(std::string("chDB: ") + error +
+                       " [statement: " + std::string(sql.substr(0, 300)) + "]");
+    }
+    const char* buf = lib_->result_buffer(result);
+    std::size_t len = lib_->result_length(result);
+    return buf != nullptr ? std::string(buf, len) : std::string();
+  }
+
+ private:
+  const chdb::ChdbLibrary* lib_;
+  ChdbConnectionHandle** conn_;
+  std::string path_;
+  std::mutex mutex_;
+};
+
+std::mutex g_registry_mutex;
+std::weak_ptr<ChdbConnection> g_connection;  // alive while any store uses it
+
+// Every catchable signal's disposition, so that what chDB does to them while starting can be
+// undone: the server owns SIGINT/SIGTERM, sanitizers own SIGSEGV and friends.
+class SignalDispositions {
+ public:
+  SignalDispositions() {
+    for (int sig = 1; sig < NSIG; ++sig) {
+      if (sig == SIGKILL || sig == SIGSTOP) continue;
+      saved_[sig].valid = sigaction(sig, nullptr, &saved_[sig].action) == 0;
+    }
+  }
+  void restore() const {
+    for (int sig = 1; sig < NSIG; ++sig) {
+      if (saved_[sig].valid) sigaction(sig, &saved_[sig].action, nullptr);
+    }
+  }
+
+ private:
+  struct Saved {
+    struct sigaction action {};
+    bool valid = false;
+  };
+  Saved saved_[NSIG];
+};
+
+core::Result<std::shared_ptr<ChdbConnection>> connect(const chdb::ChdbLibrary* lib,
+                                                      const std::string& path) {
+  auto saved = std::make_unique<SignalDispositions>();
+  // chDB's crash handlers would sleep for minutes before dying; opting out resets them.
+  if (lib->set_signal_handlers_enabled != nullptr) lib->set_signal_handlers_enabled(0);
+  std::string arg0 = "bklit";
+  std::string arg1 = "--path=" + path;
+  char* argv[] = {arg0.data(), arg1.data(), nullptr};
+  ChdbConnectionHandle** conn = lib->connect(2, argv);
+  saved->restore();
+  if (conn == nullptr || *conn == nullptr) {
+    return core::make_error("chdb_open",
+                            "cannot open the chDB store at " + path +
+                                " (is it a writable directory, not in use by "
+                                "another process?)",
+                            500);
+  }
+  return std::make_shared<ChdbConnection>(lib, conn, path);
+}
+
+class ChdbStore final : public AnalyticsStore {
+ public:
+  explicit ChdbStore(std::shared_ptr<ChdbConnection> conn) : conn_(std::move(conn)) {}
+
+  void execute(std::string_view sql) override { conn_->run(sql, "TabSeparated"); }
+
+  std::string query(std::string_view sql, std::string_view format) override {
+    return conn_->run(sql, format);
+  }
+
+  void insert_json_rows(std::string_view table, std::string_view rows,
+                        std::string_view dedup_token) override {
+    if (!sql::is_identifier(table)) throw StoreError("bad table name for insert");
+    std::string statement;
+    statement.reserve(rows.size() + 160);
+    statement.append("INSERT INTO ").append(table);
+    if (!dedup_token.empty()) {
+      statement.append(" SETTINGS insert_deduplication_token = ");
+      sql::append_quoted(statement, dedup_token);
+    }
+    statement.append(" FORMAT JSONEachRow\n").append(rows);
+    conn_->run(statement, "TabSeparated");
+  }
+
+  EngineVersion version() override {
+    std::call_once(version_once_, [this] {
+      version_ = sql::parse_engine_version(conn_->run("SELECT version()", "TabSeparated"));
+    });
+    return version_;
+  }
+
+  bool healthy() override {
+    try {
+      return conn_->run("SELECT 1", "TabSeparated").starts_with("1");
+    } catch (const StoreError&) {
+      return false;
+    }
+  }
+
+ private:
+  std::shared_ptr<ChdbConnection> conn_;
+  std::once_flag version_once_;
+  EngineVersion version_;
+};
+
+std::string exe_dir() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : exe.parent_path().string();
+}
+
+}  // namespace
+
+std::string find_chdb_library() {
+  std::vector<fs::path> candidates;
+  if (std::string dir = exe_dir(); !dir.empty()) {
+    fs::path base(dir);
+    candidates.push_back(base / "libchdb.so");
+    fs::path up = base;
+    for (int level = 0; level < 3; ++level) {
+      up = up.parent_path();
+      candidates.push_back(up / kLibraryRelPath);
+    }
+  }
+  candidates.push_back(fs::current_path() / kLibraryRelPath);
+  for (const auto& candidate : candidates) {
+    std::error_code ec;
+    if (fs::is_regular_file(candidate, ec)) return fs::weakly_canonical(candidate, ec).string();
+  }
+  return {};
+}
+
+core::Result<std::unique_ptr<AnalyticsStore>> open_chdb_store(const std::string& data_path,
+                                                              const std::string& library_path) {
+  std::string lib_path = library_path.empty() ? find_chdb_library() : library_path;
+  if (lib_path.empty()) {
+    return core::make_error("chdb_library",
+                            "libchdb.so not found next to the executable or in node_modules; "
+                            "set storage.chdb_library",
+                            500);
+  }
+  auto lib = chdb::load_chdb_library(lib_path);
+  if (!lib) return lib.error();
+
+  std::error_code ec;
+  fs::create_directories(data_path, ec);
+  if (ec || !fs::is_directory(data_path)) {
+    return core::make_error("chdb_open", "chDB data path " + data_path + " is not a directory",
+                            500);
+  }
+  std::string canonical = fs::weakly_canonical(data_path, ec).string();
+
+  std::lock_guard lock(g_registry_mutex);
+  std::shared_ptr<ChdbConnection> conn = g_connection.lock();
+  if (conn) {
+    if (conn->path() != canonical) {
+      return core::make_error("chdb_open",
+                              "chDB already has " + conn->path() +
+                                  " open in this process; only one data path is allowed",
+                              500);
+    }
+  } else {
+    auto opened = connect(*lib, canonical);
+    if (!opened) return opened.error();
+    conn = std::move(opened.value());
+    g_connection = conn;
+  }
+  return std::unique_ptr<AnalyticsStore>(std::make_unique<ChdbStore>(std::move(conn)));
+}
+
+}  // namespace bklit::store

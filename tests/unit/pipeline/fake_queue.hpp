@@ -1,0 +1,123 @@
+#pragma once
+// In-memory EventQueue for worker tests: records in append order over several shards,
+// acks per shard, and restart() to deliver every unacked record again (a new process).
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "bklit/queue/event_queue.hpp"
+
+namespace bklit::pipeline::testing {
+
+class FakeQueue : public queue::EventQueue {
+ public:
+  void append(std::vector<std::string> payloads, AppendCallback done) override {
+    for (auto& p : payloads) push(0, std::move(p));
+    if (done) done(queue::AppendStatus::kDurable);
+  }
+
+  std::uint64_t push(std::uint32_t shard, std::string payload) {
+    std::uint64_t seq;
+    {
+      std::lock_guard lock(mu_);
+      seq = ++next_seq_[shard];
+      records_.push_back(queue::QueueRecord{shard, seq, std::move(payload)});
+    }
+    cv_.notify_all();
+    return seq;
+  }
+
+  std::vector<queue::QueueRecord> poll(std::size_t max_records,
+                                       std::chrono::milliseconds wait) override {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, wait, [&] { return closed_ || skip_acked_locked(); });
+    std::vector<queue::QueueRecord> out;
+    while (!closed_ && out.size() < max_records && skip_acked_locked()) {
+      out.push_back(records_[cursor_++]);
+    }
+    return out;
+  }
+
+  void ack(std::uint32_t shard, std::uint64_t up_to_seq) override {
+    std::lock_guard lock(mu_);
+    ack_calls_.push_back({shard, up_to_seq});
+    if (lose_acks_) return;  // the process "crashes" before the ack is durable
+    auto& acked = acked_[shard];
+    acked = std::max(acked, up_to_seq);
+  }
+
+  std::uint64_t backlog_bytes() const override {
+    std::lock_guard lock(mu_);
+    std::uint64_t bytes = 0;
+    for (const auto& r : records_) {
+      if (!is_acked_locked(r)) bytes += r.payload.size();
+    }
+    return bytes;
+  }
+  bool healthy() const override { return true; }
+  void close() override {
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+    }
+    cv_.notify_all();
+  }
+
+  // A new consumer process: every unacked record is delivered again.
+  void restart() {
+    std::lock_guard lock(mu_);
+    cursor_ = 0;
+  }
+  void set_lose_acks(bool lose) {
+    std::lock_guard lock(mu_);
+    lose_acks_ = lose;
+  }
+  std::uint64_t acked(std::uint32_t shard) const {
+    std::lock_guard lock(mu_);
+    auto it = acked_.find(shard);
+    return it == acked_.end() ? 0 : it->second;
+  }
+  std::size_t unacked() const {
+    std::lock_guard lock(mu_);
+    return static_cast<std::size_t>(std::count_if(
+        records_.begin(), records_.end(), [&](const auto& r) { return !is_acked_locked(r); }));
+  }
+  // Records handed to the consumer since the last restart (acked ones skipped included).
+  std::size_t delivered() const {
+    std::lock_guard lock(mu_);
+    return cursor_;
+  }
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> ack_calls() const {
+    std::lock_guard lock(mu_);
+    return ack_calls_;
+  }
+
+ private:
+  bool is_acked_locked(const queue::QueueRecord& r) const {
+    auto it = acked_.find(r.shard);
+    return it != acked_.end() && r.seq <= it->second;
+  }
+  // Moves the cursor past acked records; true when one is ready to deliver.
+  bool skip_acked_locked() {
+    while (cursor_ < records_.size() && is_acked_locked(records_[cursor_])) ++cursor_;
+    return cursor_ < records_.size();
+  }
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<queue::QueueRecord> records_;
+  std::size_t cursor_ = 0;
+  std::map<std::uint32_t, std::uint64_t> next_seq_;
+  std::map<std::uint32_t, std::uint64_t> acked_;
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> ack_calls_;
+  bool lose_acks_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace bklit::pipeline::testing
