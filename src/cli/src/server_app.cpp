@@ -18,12 +18,13 @@
 #include "bklit/ingest/ingest_service.hpp"
 #include "bklit/ingest/sdk_socket.hpp"
 #include "bklit/net/server.hpp"
+#include "bklit/pipeline/definition_registrar.hpp"
+#include "bklit/pipeline/store_sink.hpp"
 #include "bklit/pipeline/worker.hpp"
 #include "bklit/queue/local_log.hpp"
 #include "bklit/store/chdb_store.hpp"
 #include "bklit/store/schema.hpp"
 #include "data_layout.hpp"
-#include "store_sink.hpp"
 
 namespace bklit::cli {
 
@@ -35,7 +36,8 @@ struct ServerApp::Parts {
   std::unique_ptr<enrich::GeoLocator> geo;
   std::unique_ptr<auth::TokenVerifier> tokens;
   std::unique_ptr<ingest::IngestService> ingest;
-  std::unique_ptr<StoreSink> sink;
+  std::unique_ptr<pipeline::StoreSink> sink;
+  std::unique_ptr<pipeline::DefinitionRegistrar> definitions;
   std::unique_ptr<pipeline::Worker> worker;
   std::unique_ptr<core::ThreadPool> blocking;
   std::unique_ptr<net::Server> server;
@@ -168,12 +170,23 @@ core::Status ServerApp::start() {
   deps.geo = p->geo.get();
   p->ingest = std::make_unique<ingest::IngestService>(deps, std::move(*proxies));
 
-  p->sink = std::make_unique<StoreSink>(*p->analytics);
+  p->sink = std::make_unique<pipeline::StoreSink>(*p->analytics);
+  p->definitions = std::make_unique<pipeline::DefinitionRegistrar>(*p->app);
   pipeline::WorkerOptions wo;
   wo.batch_max_events = c.batch_max_events;
   wo.batch_max_wait = std::chrono::milliseconds(c.batch_max_wait_ms);
   wo.session_timeout = std::chrono::milliseconds(c.session_timeout_ms);
   p->worker = std::make_unique<pipeline::Worker>(*p->queue, *p->sink, wo);
+  p->worker->on_batch_written([defs = p->definitions.get()](
+                                  const std::vector<store::StoredEvent>& events,
+                                  const std::vector<store::SessionRow>& /*sessions*/) {
+    try {
+      defs->observe(events);
+    } catch (const std::exception& e) {
+      // The events are stored; the definition is registered when the id is seen again.
+      core::log::warn(std::string("event definition registration failed: ") + e.what());
+    }
+  });
   p->worker->start();
 
   p->blocking = std::make_unique<core::ThreadPool>(4, 1024);
