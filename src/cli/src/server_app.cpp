@@ -52,7 +52,7 @@ namespace {
 
 core::Error fail(std::string message) { return core::make_error("startup", std::move(message)); }
 
-void route(ServerApp* /*unused*/, ingest::IngestService& ingest, const api::StatsDeps& stats,
+void route(ingest::IngestService& ingest, const api::StatsDeps& stats,
            core::ThreadPool& blocking, queue::EventQueue& queue, store::AnalyticsStore& analytics,
            net::HttpRequest&& req, net::Responder respond) {
   if (req.path == "/healthz" && req.method == "GET") {
@@ -202,8 +202,8 @@ core::Status ServerApp::start() {
   net::Handlers handlers;
   api::StatsDeps stats{p->app.get(), p->tokens.get(), p->analytics.get(), p->blocking.get()};
   auto* parts = p.get();
-  handlers.http = [this, parts, stats](net::HttpRequest&& req, net::Responder respond) {
-    route(this, *parts->ingest, stats, *parts->blocking, *parts->queue, *parts->analytics,
+  handlers.http = [parts, stats](net::HttpRequest&& req, net::Responder respond) {
+    route(*parts->ingest, stats, *parts->blocking, *parts->queue, *parts->analytics,
           std::move(req), std::move(respond));
   };
   handlers.websocket = [parts](const net::HttpRequest& req,

@@ -21,18 +21,6 @@ constexpr std::size_t kAckBytes = 16;
 
 using AckBytes = std::array<char, kAckBytes>;
 
-void put_le(char* out, std::uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xFFU);
-}
-
-std::uint64_t get_le(const char* in, int bytes) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) {
-    v |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[i])) << (8 * i);
-  }
-  return v;
-}
-
 }  // namespace
 
 core::Result<std::uint64_t> read_ack_file(int dir_fd) {

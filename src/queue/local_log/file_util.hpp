@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,5 +45,18 @@ core::Result<std::size_t> pread_full(int fd, char* out, std::size_t n, off_t off
 core::Status sync_data(int fd, std::string_view path);
 
 core::Result<off_t> file_size(int fd, std::string_view path);
+
+// Little-endian fixed-width integers of the on-disk formats (records and the ack file).
+inline void put_le(char* out, std::uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xFFU);
+}
+
+inline std::uint64_t get_le(const char* in, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) {
+    v |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+  }
+  return v;
+}
 
 }  // namespace bklit::queue::local_log

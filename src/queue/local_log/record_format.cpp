@@ -1,5 +1,7 @@
 #include "local_log/record_format.hpp"
 
+#include "local_log/file_util.hpp"
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -11,18 +13,6 @@ namespace {
 
 constexpr std::size_t kSeqDigits = 20;
 constexpr std::string_view kSegmentSuffix = ".log";
-
-void put_le(char* out, std::uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xFFU);
-}
-
-std::uint64_t get_le(const char* in, int bytes) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) {
-    v |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[i])) << (8 * i);
-  }
-  return v;
-}
 
 }  // namespace
 

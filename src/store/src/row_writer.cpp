@@ -46,7 +46,8 @@ void append_utc_datetime(std::string& out, std::int64_t ms) {
 }
 
 // TabSeparated escaping: the reader turns each backslash sequence back into its byte.
-void append_tsv_escaped(std::string& out, std::string_view s) {
+// Inside a quoted array element the quote is escaped as well.
+void append_tsv_escaped(std::string& out, std::string_view s, bool in_quotes = false) {
   for (char c : s) {
     switch (c) {
       case '\\':
@@ -64,6 +65,13 @@ void append_tsv_escaped(std::string& out, std::string_view s) {
       case '\0':
         out.append("\\0");
         break;
+      case '\'':
+        if (in_quotes) {
+          out.append("\\'");
+          break;
+        }
+        out.push_back(c);
+        break;
       default:
         out.push_back(c);
     }
@@ -77,30 +85,7 @@ void append_tsv_string_array(std::string& out, const core::Event& e, bool keys) 
   for (std::size_t i = 0; i < e.metadata.size(); ++i) {
     if (i > 0) out.push_back(',');
     out.push_back('\'');
-    for (char c : keys ? e.metadata[i].first : e.metadata[i].second) {
-      switch (c) {
-        case '\'':
-          out.append("\\'");
-          break;
-        case '\\':
-          out.append("\\\\");
-          break;
-        case '\t':
-          out.append("\\t");
-          break;
-        case '\n':
-          out.append("\\n");
-          break;
-        case '\r':
-          out.append("\\r");
-          break;
-        case '\0':
-          out.append("\\0");
-          break;
-        default:
-          out.push_back(c);
-      }
-    }
+    append_tsv_escaped(out, keys ? e.metadata[i].first : e.metadata[i].second, true);
     out.push_back('\'');
   }
   out.push_back(']');

@@ -8,12 +8,12 @@
 #include <stdexcept>
 #include <string>
 
-namespace bklit::auth::testing {
+namespace bklit::testing {
 
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "bklit-auth-XXXXXX").string();
+    std::string pattern = (std::filesystem::temp_directory_path() / "bklit-test-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     path_ = pattern;
   }
@@ -31,4 +31,4 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-}  // namespace bklit::auth::testing
+}  // namespace bklit::testing
