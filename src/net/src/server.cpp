@@ -11,6 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <array>
 #include <deque>
 #include <mutex>
 #include <set>
@@ -30,6 +31,7 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 namespace {
 
 const char* kServerName = "bklit";
+constexpr std::size_t kMaxDrainBytes = std::size_t{16} << 20;
 
 HttpRequest to_request(const http::request<http::string_body>& req, const std::string& ip) {
   HttpRequest r;
@@ -289,7 +291,19 @@ asio::awaitable<void> Server::Impl::serve_http(tcp::socket socket) {
       auto out = to_beast(std::move(res), 11, false);
       stream.expires_after(std::chrono::seconds(10));
       co_await http::async_write(stream, out, kNoThrow);
-      break;
+      // A client still sending its body would get a reset, and lose the answer, if the
+      // socket closed now: half-close and drain a bounded amount first.
+      beast::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      std::array<char, 16384> sink{};
+      std::size_t drained = 0;
+      stream.expires_after(std::chrono::seconds(2));
+      while (drained < kMaxDrainBytes) {
+        auto [rec, got] = co_await stream.async_read_some(asio::buffer(sink), kNoThrow);
+        if (rec) break;
+        drained += got;
+      }
+      co_return;
     }
     auto req = parser.release();
     HttpRequest app_req = to_request(req, ip);
