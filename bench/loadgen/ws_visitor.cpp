@@ -1,0 +1,220 @@
+// WebSocket visitor slots: each connects like @bklit/sdk (?projectId&sessionId, auth first),
+// sends one session's pageviews and events, waits for their acks, closes and starts the next
+// session on a new connection. A reader coroutine matches replies to messages in order (the
+// server answers every text message exactly once, in order).
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
+#include <memory>
+#include <random>
+
+#include "bklit/core/clock.hpp"
+#include "run_context.hpp"
+#include "traffic.hpp"
+
+namespace bklit::loadgen {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+
+namespace {
+
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+struct PendingMessage {
+  TimePoint due;
+  bool auth = false;
+  bool pageview = false;
+  bool bot = false;
+};
+
+struct Connection {
+  explicit Connection(asio::any_io_executor ex) : ws(ex), wake(ex) {}
+
+  websocket::stream<beast::tcp_stream> ws;
+  asio::steady_timer wake;  // cancelled by the reader whenever a reply frees a slot
+  std::deque<PendingMessage> pending;
+  std::size_t pending_messages = 0;  // pending without the auth message
+  bool open = true;
+  bool closing = false;  // we sent the close frame: the end of the read loop is expected
+};
+
+// `{"type":"error","code":"X",...}` -> X
+std::string error_code_of(std::string_view frame) {
+  constexpr std::string_view kKey = R"("code":")";
+  auto at = frame.find(kKey);
+  if (at == std::string_view::npos) return "error_without_code";
+  auto begin = at + kKey.size();
+  auto end = frame.find('"', begin);
+  return std::string(frame.substr(begin, end - begin));
+}
+
+void on_reply(Connection& c, std::string_view frame, const RunPlan& plan, ThreadMetrics& m) {
+  const bool ack = frame.starts_with(R"({"type":"ack")");
+  const bool auth_ok = frame.starts_with(R"({"type":"auth_success")");
+  const bool error = frame.starts_with(R"({"type":"error")");
+  if (!ack && !auth_ok && !error) return;  // "connected" greeting and unknown types
+  if (c.pending.empty()) {
+    m.error(error ? "unsolicited_" + error_code_of(frame) : "unexpected_reply");
+    return;
+  }
+  PendingMessage msg = c.pending.front();
+  c.pending.pop_front();
+  c.wake.cancel();
+  if (msg.auth) {
+    if (!auth_ok) m.error("auth_" + (error ? error_code_of(frame) : std::string("unexpected")));
+    return;
+  }
+  --c.pending_messages;
+  if (!ack) {
+    m.error(error ? error_code_of(frame) : "auth_success_for_message");
+    return;
+  }
+  auto now = SteadyClock::now();
+  ++m.acked;
+  if (plan.in_window(now)) ++m.acked_in_window;
+  if (msg.bot) {
+    ++m.acked_bot;
+  } else if (msg.pageview) {
+    ++m.acked_pageviews;
+  } else {
+    ++m.acked_events;
+  }
+  if (plan.in_window(msg.due)) {
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - msg.due).count();
+    m.ws_latency_us.push_back(static_cast<std::uint32_t>(std::max<std::int64_t>(us, 0)));
+  }
+}
+
+asio::awaitable<void> read_replies(std::shared_ptr<Connection> c, const RunPlan& plan,
+                                   ThreadMetrics& m) {
+  beast::flat_buffer buffer;
+  for (;;) {
+    auto [ec, n] = co_await c->ws.async_read(buffer, kNoThrow);
+    if (ec) {
+      c->open = false;
+      if (!c->closing || c->pending_messages > 0) {
+        std::string code = ec == websocket::error::closed
+                               ? "closed_by_server_" + std::to_string(c->ws.reason().code)
+                               : "connection_lost";
+        if (c->pending_messages > 0) m.error(code, c->pending_messages);
+        if (c->pending_messages == 0 && !c->closing) m.error(code + "_idle");
+      }
+      c->pending.clear();
+      c->pending_messages = 0;
+      c->wake.cancel();
+      co_return;
+    }
+    auto data = buffer.cdata();
+    on_reply(*c, std::string_view(static_cast<const char*>(data.data()), data.size()), plan, m);
+    buffer.consume(buffer.size());
+  }
+}
+
+asio::awaitable<void> close_connection(std::shared_ptr<Connection> c) {
+  c->closing = true;
+  c->ws.set_option(
+      websocket::stream_base::timeout{std::chrono::seconds(5), std::chrono::seconds(5), false});
+  co_await c->ws.async_close(websocket::close_code::normal, kNoThrow);
+}
+
+}  // namespace
+
+asio::awaitable<void> sleep_until(asio::steady_timer& timer, TimePoint t) {
+  if (SteadyClock::now() >= t) co_return;
+  timer.expires_at(t);
+  co_await timer.async_wait(kNoThrow);
+}
+
+asio::awaitable<void> run_ws_visitor(const RunPlan& plan, ThreadMetrics& m, double events_per_s,
+                                     std::uint64_t seed) {
+  const LoadOptions& opt = *plan.options;
+  auto ex = co_await asio::this_coro::executor;
+  Traffic traffic(opt.project_id, opt.token, plan.site_host, seed);
+  std::mt19937_64 rng(seed ^ 0x5eed);
+  Pacer pacer(events_per_s, plan.start, std::uniform_real_distribution<double>(0.0, 1.0)(rng));
+  asio::steady_timer sleep(ex);
+  std::string message;
+  const auto max_pending = static_cast<std::size_t>(std::max(1, opt.pipeline));
+
+  while (SteadyClock::now() < plan.send_end) {
+    Session session = traffic.next_session(core::now_ms());
+    auto c = std::make_shared<Connection>(ex);
+    auto& tcp = beast::get_lowest_layer(c->ws);
+    tcp.expires_after(std::chrono::seconds(5));
+    auto [cec, endpoint] = co_await tcp.async_connect(plan.endpoints, kNoThrow);
+    if (cec) {
+      m.error("connect_failed");
+      co_await sleep_until(sleep, SteadyClock::now() + std::chrono::milliseconds(100));
+      continue;
+    }
+    tcp.socket().set_option(asio::ip::tcp::no_delay(true));
+    tcp.expires_never();
+    c->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+    c->ws.set_option(
+        websocket::stream_base::decorator([&session, &opt](websocket::request_type& req) {
+          req.set(beast::http::field::user_agent, session.user_agent->text);
+          if (!opt.origin.empty()) req.set(beast::http::field::origin, opt.origin);
+          if (opt.forwarded_for) req.set("X-Forwarded-For", session.client_ip);
+        }));
+    std::string target =
+        plan.target.path + "?projectId=" + opt.project_id + "&sessionId=" + session.session_id;
+    auto [hec] = co_await c->ws.async_handshake(plan.target.host_header, target, kNoThrow);
+    if (hec) {
+      m.error("handshake_failed");
+      co_await sleep_until(sleep, SteadyClock::now() + std::chrono::milliseconds(100));
+      continue;
+    }
+    c->ws.text(true);
+    ++m.sessions;
+    asio::co_spawn(ex, read_replies(c, plan, m), asio::detached);
+
+    if (!opt.token.empty()) {
+      message = R"({"type":"auth","apiKey":")" + opt.token + "\"}";
+      c->pending.push_back(PendingMessage{SteadyClock::now(), true, false, false});
+      auto [aec, an] = co_await c->ws.async_write(asio::buffer(message), kNoThrow);
+      if (aec) continue;  // the reader reports the lost connection
+    }
+
+    for (std::size_t i = 0; i < session.steps.size() && c->open; ++i) {
+      TimePoint due = pacer.take();
+      if (due >= plan.send_end) break;
+      co_await sleep_until(sleep, due);
+      while (c->open && c->pending_messages >= max_pending &&
+             SteadyClock::now() < plan.drain_deadline) {
+        c->wake.expires_at(plan.drain_deadline);
+        co_await c->wake.async_wait(kNoThrow);
+      }
+      if (!c->open || c->pending_messages >= max_pending) break;
+      if (!pacer.open_loop()) {
+        due = SteadyClock::now();
+        if (due >= plan.send_end) break;
+      }
+      message.clear();
+      traffic.append_message(message, session, i, core::now_ms());
+      c->pending.push_back(PendingMessage{due, false, session.steps[i].pageview, session.bot()});
+      ++c->pending_messages;
+      ++m.sent;
+      auto [wec, wn] = co_await c->ws.async_write(asio::buffer(message), kNoThrow);
+      if (wec) break;
+    }
+    while (c->open && !c->pending.empty() && SteadyClock::now() < plan.drain_deadline) {
+      c->wake.expires_at(plan.drain_deadline);
+      co_await c->wake.async_wait(kNoThrow);
+    }
+    if (c->open && c->pending_messages > 0) {
+      m.unanswered += c->pending_messages;
+      c->pending.clear();
+      c->pending_messages = 0;
+    }
+    if (c->open) asio::co_spawn(ex, close_connection(c), asio::detached);
+  }
+}
+
+}  // namespace bklit::loadgen
