@@ -13,8 +13,8 @@ namespace bklit::cli {
 void add_admin_commands(CLI::App& app, AdminArgs& args) {
   auto* admin = app.add_subcommand("admin", "Administration of a data directory");
   admin->require_subcommand(1);
-  auto* create = admin->add_subcommand(
-      "create-project", "Create a project with an ingest token and a read token");
+  auto* create = admin->add_subcommand("create-project",
+                                       "Create a project with an ingest token and a read token");
   create->add_option("--data-dir", args.data_dir, "Data directory (created on first use)")
       ->envname("BKLIT_DATA_DIR");
   create->add_option("--name", args.name, "Project name")->required();
@@ -41,8 +41,8 @@ int run_admin(CLI::App& app, const AdminArgs& args) {
     return 1;
   }
   (*app_store)->migrate();
-  auto created = auth::create_project(**app_store, args.name, args.domain, args.timezone,
-                                      args.public_ingest);
+  auto created =
+      auth::create_project(**app_store, args.name, args.domain, args.timezone, args.public_ingest);
   if (!created) {
     std::cerr << "error: " << created.error().message << "\n";
     return 1;

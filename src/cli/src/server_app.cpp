@@ -1,9 +1,13 @@
 #include "server_app.hpp"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "bklit/api/stats_endpoint.hpp"
@@ -52,9 +56,30 @@ namespace {
 
 core::Error fail(std::string message) { return core::make_error("startup", std::move(message)); }
 
-void route(ingest::IngestService& ingest, const api::StatsDeps& stats,
-           core::ThreadPool& blocking, queue::EventQueue& queue, store::AnalyticsStore& analytics,
-           net::HttpRequest&& req, net::Responder respond) {
+// Runs fn on a new thread whose nice value is raised by kBackgroundNice; threads that fn
+// starts inherit it. Exceptions are carried back to the caller.
+constexpr int kBackgroundNice = 5;
+void run_at_background_priority(const std::function<void()>& fn) {
+  std::exception_ptr error;
+  std::thread t([&] {
+    pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
+    int current = ::getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+    if (::setpriority(PRIO_PROCESS, static_cast<id_t>(tid), current + kBackgroundNice) != 0) {
+      core::log::warn("could not lower the priority of the store and worker threads");
+    }
+    try {
+      fn();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  t.join();
+  if (error) std::rethrow_exception(error);
+}
+
+void route(ingest::IngestService& ingest, const api::StatsDeps& stats, core::ThreadPool& blocking,
+           queue::EventQueue& queue, store::AnalyticsStore& analytics, net::HttpRequest&& req,
+           net::Responder respond) {
   if (req.path == "/healthz" && req.method == "GET") {
     respond(net::HttpResponse::json(200, R"({"status":"ok"})"));
     return;
@@ -69,9 +94,9 @@ void route(ingest::IngestService& ingest, const api::StatsDeps& stats,
         core::log::warn(std::string("readiness: store: ") + e.what());
       }
       bool ok = queue_ok && store_ok;
-      respond(net::HttpResponse::json(
-          ok ? 200 : 503, fmt::format(R"({{"status":"{}","queue":{},"store":{}}})",
-                                      ok ? "ready" : "not_ready", queue_ok, store_ok)));
+      respond(net::HttpResponse::json(ok ? 200 : 503,
+                                      fmt::format(R"({{"status":"{}","queue":{},"store":{}}})",
+                                                  ok ? "ready" : "not_ready", queue_ok, store_ok)));
     });
     if (!queued) respond(net::HttpResponse::error(503, "busy", "server busy"));
     return;
@@ -135,17 +160,23 @@ core::Status ServerApp::start() {
   if (!q) return fail("queue: " + q.error().message);
   p->queue = std::move(*q);
 
-  auto analytics = store::open_chdb_store(analytics_dir(c.data_dir), c.chdb_library);
+  // The embedded engine's threads (merges, parsing) inherit the priority of the thread that
+  // opens it: open it from a lower-priority thread so acks win the two cores over
+  // background analytics work, which may lag (the queue holds the backlog).
+  core::Result<std::unique_ptr<store::AnalyticsStore>> analytics = fail("not opened");
+  run_at_background_priority([&] {
+    analytics = store::open_chdb_store(analytics_dir(c.data_dir), c.chdb_library);
+    if (analytics) store::apply_migrations(**analytics);
+  });
   if (!analytics) return fail("analytics store: " + analytics.error().message);
   p->analytics = std::move(*analytics);
-  store::apply_migrations(*p->analytics);
 
   auto ua = enrich::UserAgentParser::load(c.uap_regexes);
   if (!ua) return fail("uap_regexes: " + ua.error().message);
   p->user_agents = std::move(*ua);
 
-  std::string geo_v4 = c.geo_database.empty() ? enrich::GeoLocator::find_default_database(false)
-                                              : c.geo_database;
+  std::string geo_v4 =
+      c.geo_database.empty() ? enrich::GeoLocator::find_default_database(false) : c.geo_database;
   std::string geo_v6 = c.geo_database_v6.empty() && c.geo_database.empty()
                            ? enrich::GeoLocator::find_default_database(true)
                            : c.geo_database_v6;
@@ -177,17 +208,17 @@ core::Status ServerApp::start() {
   wo.batch_max_wait = std::chrono::milliseconds(c.batch_max_wait_ms);
   wo.session_timeout = std::chrono::milliseconds(c.session_timeout_ms);
   p->worker = std::make_unique<pipeline::Worker>(*p->queue, *p->sink, wo);
-  p->worker->on_batch_written([defs = p->definitions.get()](
-                                  const std::vector<store::StoredEvent>& events,
-                                  const std::vector<store::SessionRow>& /*sessions*/) {
-    try {
-      defs->observe(events);
-    } catch (const std::exception& e) {
-      // The events are stored; the definition is registered when the id is seen again.
-      core::log::warn(std::string("event definition registration failed: ") + e.what());
-    }
-  });
-  p->worker->start();
+  p->worker->on_batch_written(
+      [defs = p->definitions.get()](const std::vector<store::StoredEvent>& events,
+                                    const std::vector<store::SessionRow>& /*sessions*/) {
+        try {
+          defs->observe(events);
+        } catch (const std::exception& e) {
+          // The events are stored; the definition is registered when the id is seen again.
+          core::log::warn(std::string("event definition registration failed: ") + e.what());
+        }
+      });
+  run_at_background_priority([&] { p->worker->start(); });  // its thread inherits it
 
   p->blocking = std::make_unique<core::ThreadPool>(4, 1024);
 
@@ -203,12 +234,12 @@ core::Status ServerApp::start() {
   api::StatsDeps stats{p->app.get(), p->tokens.get(), p->analytics.get(), p->blocking.get()};
   auto* parts = p.get();
   handlers.http = [parts, stats](net::HttpRequest&& req, net::Responder respond) {
-    route(*parts->ingest, stats, *parts->blocking, *parts->queue, *parts->analytics,
-          std::move(req), std::move(respond));
+    route(*parts->ingest, stats, *parts->blocking, *parts->queue, *parts->analytics, std::move(req),
+          std::move(respond));
   };
-  handlers.websocket = [parts](const net::HttpRequest& req,
-                               std::shared_ptr<net::WsConnection> conn)
-      -> std::shared_ptr<net::WsSession> {
+  handlers.websocket =
+      [parts](const net::HttpRequest& req,
+              std::shared_ptr<net::WsConnection> conn) -> std::shared_ptr<net::WsSession> {
     if (req.path != "/") return nullptr;
     return ingest::make_sdk_socket(*parts->ingest, req, std::move(conn));
   };

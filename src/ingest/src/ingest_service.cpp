@@ -20,8 +20,8 @@ constexpr std::int64_t kFutureToleranceMs = 60'000;
 constexpr std::int64_t kSaltCarryOverMs = 6 * 3600 * 1000;
 
 bool id_char(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         c == '-' || c == '_' || c == '.';
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+         c == '_' || c == '.';
 }
 
 bool valid_id(std::string_view id, std::size_t max) {
@@ -58,7 +58,8 @@ IngestService::IngestService(IngestDeps deps, enrich::TrustedProxies proxies)
     : deps_(deps),
       proxies_(std::move(proxies)),
       salts_(*deps.app),
-      project_limiter_(deps.config->rate_limit_project_per_s, deps.config->rate_limit_project_burst),
+      project_limiter_(deps.config->rate_limit_project_per_s,
+                       deps.config->rate_limit_project_burst),
       id_prefix_(core::random_hex(8)) {
   const auto& c = *deps.config;
   limits_.max_string_bytes = c.max_string_bytes;
@@ -77,7 +78,8 @@ std::optional<appdb::Project> IngestService::project(const std::string& id, std:
   {
     std::lock_guard lock(projects_mu_);
     auto it = projects_.find(id);
-    if (it != projects_.end() && now_ms - it->second.fetched_ms < deps_.config->token_cache_ttl_ms) {
+    if (it != projects_.end() &&
+        now_ms - it->second.fetched_ms < deps_.config->token_cache_ttl_ms) {
       return it->second.project;
     }
   }
@@ -258,20 +260,29 @@ core::Event IngestService::build_session_end(const ClientContext& ctx, std::int6
   return e;
 }
 
-void IngestService::append(std::vector<std::string> payloads,
+void IngestService::begin_shutdown() {
+  // Under the same lock as the in-flight count, so no append slips in after wait_idle()
+  // has seen zero: every message is either acked before the sockets close or refused.
+  std::lock_guard lock(idle_mu_);
+  shutting_down_ = true;
+}
+
+bool IngestService::append(std::vector<std::string> payloads,
                            queue::EventQueue::AppendCallback done) {
   auto n = payloads.size();
   {
     std::lock_guard lock(idle_mu_);
+    if (shutting_down_) return false;
     ++in_flight_;
   }
-  deps_.queue->append(std::move(payloads), [this, n, done = std::move(done)](
-                                               queue::AppendStatus status) {
-    if (status == queue::AppendStatus::kDurable) accepted_ += n;
-    done(status);
-    std::lock_guard lock(idle_mu_);
-    if (--in_flight_ == 0) idle_cv_.notify_all();
-  });
+  deps_.queue->append(std::move(payloads),
+                      [this, n, done = std::move(done)](queue::AppendStatus status) {
+                        if (status == queue::AppendStatus::kDurable) accepted_ += n;
+                        done(status);
+                        std::lock_guard lock(idle_mu_);
+                        if (--in_flight_ == 0) idle_cv_.notify_all();
+                      });
+  return true;
 }
 
 void IngestService::wait_idle() {

@@ -81,9 +81,9 @@ class Fields {
       return fail(fmt::format("{}.metadata must be an object", where_));
     }
     if (o.size() > limits_.max_metadata_keys) {
-      return fail(fmt::format("{}.metadata has more than {} properties", where_,
-                              limits_.max_metadata_keys),
-                  "too_many_properties");
+      return fail(
+          fmt::format("{}.metadata has more than {} properties", where_, limits_.max_metadata_keys),
+          "too_many_properties");
     }
     out.reserve(o.size());
     for (auto field : o) {
@@ -186,8 +186,10 @@ core::Result<SdkMessage> parse_element(element root, const MessageLimits& limits
   } else {
     out.kind = SdkMessage::Kind::kEvent;
     auto& e = out.event;
-    f.text("trackingId", e.tracking_id, true, 200) && f.text("eventType", e.event_type, false, 100) &&
-        f.text("timestamp", e.timestamp, false, 64) && f.text("sessionId", e.session_id, false, 128) &&
+    f.text("trackingId", e.tracking_id, true, 200) &&
+        f.text("eventType", e.event_type, false, 100) &&
+        f.text("timestamp", e.timestamp, false, 64) &&
+        f.text("sessionId", e.session_id, false, 128) &&
         f.text("projectId", e.project_id, false, 128) && f.text("url", e.url) &&
         f.text("userAgent", e.user_agent) && f.metadata(e.metadata);
   }
@@ -211,8 +213,8 @@ core::Result<SdkMessage> parse_sdk_message(std::string_view json, const MessageL
   return parse_element(root, limits);
 }
 
-core::Result<std::vector<core::Result<SdkMessage>>> parse_sdk_batch(
-    std::string_view json, const MessageLimits& limits) {
+core::Result<std::vector<core::Result<SdkMessage>>> parse_sdk_batch(std::string_view json,
+                                                                    const MessageLimits& limits) {
   element root;
   auto err = thread_parser().parse(json.data(), json.size()).get(root);
   if (err != simdjson::SUCCESS) {
@@ -222,10 +224,9 @@ core::Result<std::vector<core::Result<SdkMessage>>> parse_sdk_batch(
   simdjson::dom::array arr;
   if (root.get(arr) == simdjson::SUCCESS) {
     if (arr.size() > limits.max_batch_messages) {
-      return core::make_error("too_many_messages",
-                              fmt::format("a request may carry at most {} messages",
-                                          limits.max_batch_messages),
-                              413);
+      return core::make_error(
+          "too_many_messages",
+          fmt::format("a request may carry at most {} messages", limits.max_batch_messages), 413);
     }
     if (arr.size() == 0) return core::make_error("empty_batch", "the array has no messages");
     out.reserve(arr.size());

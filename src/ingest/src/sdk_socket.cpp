@@ -10,6 +10,8 @@
 namespace bklit::ingest {
 namespace {
 
+constexpr std::string_view kShuttingDown = "the server is restarting; retry shortly";
+
 std::string error_frame(std::string_view code, std::string_view message) {
   std::string out = R"({"type":"error","code":)";
   core::append_json_string(out, code);
@@ -82,19 +84,21 @@ class SdkSocket : public net::WsSession, public std::enable_shared_from_this<Sdk
     std::string ack = ack_frame(pageview ? "pageview" : "event", event->event_id);
     std::vector<std::string> payloads;
     payloads.push_back(core::encode_event(*event));
-    service_.append(std::move(payloads), [self = shared_from_this(), slot,
-                                          ack = std::move(ack)](queue::AppendStatus status) mutable {
-      if (status == queue::AppendStatus::kDurable) {
-        self->complete(slot, std::move(ack));
-      } else if (status == queue::AppendStatus::kOverloaded) {
-        self->complete(slot, error_frame("overloaded",
-                                         "the server is overloaded; the event was not stored, "
-                                         "retry later"));
-      } else {
-        self->complete(slot, error_frame("unavailable",
-                                         "the event could not be stored; retry later"));
-      }
-    });
+    bool appended = service_.append(
+        std::move(payloads), [self = shared_from_this(), slot,
+                              ack = std::move(ack)](queue::AppendStatus status) mutable {
+          if (status == queue::AppendStatus::kDurable) {
+            self->complete(slot, std::move(ack));
+          } else if (status == queue::AppendStatus::kOverloaded) {
+            self->complete(slot, error_frame("overloaded",
+                                             "the server is overloaded; the event was not stored, "
+                                             "retry later"));
+          } else {
+            self->complete(
+                slot, error_frame("unavailable", "the event could not be stored; retry later"));
+          }
+        });
+    if (!appended) complete(slot, error_frame("shutting_down", kShuttingDown));
   }
 
   void on_binary(std::size_t /*bytes*/) override {
@@ -110,7 +114,8 @@ class SdkSocket : public net::WsSession, public std::enable_shared_from_this<Sdk
     auto now = core::now_ms();
     std::vector<std::string> payloads;
     payloads.push_back(core::encode_event(service_.build_session_end(ctx_, now)));
-    service_.append(std::move(payloads), [](queue::AppendStatus status) {
+    // Refused only when shutdown began meanwhile, which does not end sessions either.
+    (void)service_.append(std::move(payloads), [](queue::AppendStatus status) {
       if (status != queue::AppendStatus::kDurable) {
         core::log::warn("a session_end event could not be queued");
       }
@@ -207,8 +212,7 @@ std::shared_ptr<net::WsSession> make_sdk_socket(IngestService& service,
   ctx.session_id = upgrade.query_param("sessionId");
   ctx.origin = std::string(upgrade.header("origin"));
   ctx.user_agent = std::string(core::utf8_truncate(upgrade.header("user-agent"), 1024));
-  ctx.client_ip =
-      service.proxies().client_ip(upgrade.remote_ip, upgrade.header("x-forwarded-for"));
+  ctx.client_ip = service.proxies().client_ip(upgrade.remote_ip, upgrade.header("x-forwarded-for"));
   return std::make_shared<SdkSocket>(service, std::move(ctx), std::move(connection));
 }
 

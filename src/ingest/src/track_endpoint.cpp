@@ -94,19 +94,24 @@ void handle_track(IngestService& service, net::HttpRequest&& request, net::Respo
     respond(net::HttpResponse::json(status, results_json(outcomes, {}, {})));
     return;
   }
-  service.append(std::move(payloads),
-                 [outcomes = std::move(outcomes), respond = std::move(respond)](
-                     queue::AppendStatus status) {
-                   if (status == queue::AppendStatus::kDurable) {
-                     respond(net::HttpResponse::json(202, results_json(outcomes, {}, {})));
-                   } else {
-                     auto res = net::HttpResponse::json(
-                         503, results_json(outcomes, "unavailable",
-                                           "the events could not be stored; retry later"));
-                     res.headers.emplace_back("Retry-After", "1");
-                     respond(std::move(res));
-                   }
-                 });
+  bool appended = service.append(
+      std::move(payloads), [outcomes = std::move(outcomes), respond](queue::AppendStatus status) {
+        if (status == queue::AppendStatus::kDurable) {
+          respond(net::HttpResponse::json(202, results_json(outcomes, {}, {})));
+        } else {
+          auto res = net::HttpResponse::json(
+              503,
+              results_json(outcomes, "unavailable", "the events could not be stored; retry later"));
+          res.headers.emplace_back("Retry-After", "1");
+          respond(std::move(res));
+        }
+      });
+  if (!appended) {
+    auto res = net::HttpResponse::error(503, "shutting_down",
+                                        "the server is restarting; nothing was stored, retry");
+    res.headers.emplace_back("Retry-After", "1");
+    respond(std::move(res));
+  }
 }
 
 }  // namespace bklit::ingest

@@ -74,12 +74,14 @@ class IngestService {
   core::Event build_session_end(const ClientContext& ctx, std::int64_t now_ms);
 
   // Appends encoded events; `done` runs once on a queue thread. Tracks in-flight appends
-  // so shutdown can wait for them.
-  void append(std::vector<std::string> payloads, queue::EventQueue::AppendCallback done);
+  // so shutdown can wait for them. Returns false, without calling `done` and storing
+  // nothing, once shutdown has begun: the caller refuses with "shutting_down".
+  [[nodiscard]] bool append(std::vector<std::string> payloads,
+                            queue::EventQueue::AppendCallback done);
 
   // Shutdown: new messages are refused with a retryable error; wait_idle() returns when
   // every append has completed (and so every ack has been handed to its connection).
-  void begin_shutdown() { shutting_down_ = true; }
+  void begin_shutdown();
   bool shutting_down() const { return shutting_down_; }
   void wait_idle();
 
