@@ -44,8 +44,8 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
 
 bool parse_iso8601_ms(std::string_view s, std::int64_t& out_ms) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
-  if (!digits(s, 0, 4, y) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, mo) ||
-      s[7] != '-' || !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+  if (!digits(s, 0, 4, y) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
+      !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
       !digits(s, 11, 2, h) || s[13] != ':' || !digits(s, 14, 2, mi) || s[16] != ':' ||
       !digits(s, 17, 2, se)) {
     return false;
@@ -81,8 +81,7 @@ bool parse_iso8601_ms(std::string_view s, std::int64_t& out_ms) {
     return false;  // a timestamp without zone is ambiguous
   }
   if (pos != s.size()) return false;
-  const std::int64_t days =
-      days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  const std::int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
   out_ms = ((days * 86400 + h * 3600 + mi * 60 + se) - offset_min * 60) * 1000 + ms;
   return true;
 }

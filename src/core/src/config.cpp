@@ -1,12 +1,12 @@
 #include "bklit/core/config.hpp"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <functional>
-#include <toml++/toml.h>
 
 namespace bklit::core {
 namespace {
@@ -25,7 +25,8 @@ Error bad(const std::string& name, const std::string& why) {
 
 template <typename T>
 Setting number(std::string name, std::string section, T Config::*field, T min, T max) {
-  return {name, std::move(section), [name, field, min, max](Config& c, const std::string& v) -> Status {
+  return {name, std::move(section),
+          [name, field, min, max](Config& c, const std::string& v) -> Status {
             T parsed{};
             const char* end = v.data() + v.size();
             auto [ptr, ec] = std::from_chars(v.data(), end, parsed);
@@ -78,8 +79,8 @@ const std::vector<Setting>& settings() {
                    std::size_t start = 0;
                    while (start <= v.size()) {
                      auto comma = v.find(',', start);
-                     auto item = v.substr(start, comma == std::string::npos ? std::string::npos
-                                                                            : comma - start);
+                     auto item = v.substr(
+                         start, comma == std::string::npos ? std::string::npos : comma - start);
                      item.erase(0, item.find_first_not_of(" \t"));
                      item.erase(item.find_last_not_of(" \t") + 1);
                      if (!item.empty()) c.trusted_proxies.push_back(item);
@@ -89,8 +90,8 @@ const std::vector<Setting>& settings() {
                    return Ok{};
                  }});
     s.push_back({"log_level", "server", [](Config& c, const std::string& v) -> Status {
-                   static const std::vector<std::string> kLevels = {
-                       "trace", "debug", "info", "warn", "error", "off"};
+                   static const std::vector<std::string> kLevels = {"trace", "debug", "info",
+                                                                    "warn",  "error", "off"};
                    if (std::find(kLevels.begin(), kLevels.end(), v) == kLevels.end()) {
                      return bad("log_level", "'" + v +
                                                  "' is not one of trace, debug, info, warn, "
@@ -100,17 +101,16 @@ const std::vector<Setting>& settings() {
                    return Ok{};
                  }});
     using SZ = std::size_t;
-    s.push_back(number<SZ>("max_frame_bytes", "ingest", &Config::max_frame_bytes, 1024,
-                           SZ{16} << 20));
-    s.push_back(number<SZ>("max_body_bytes", "ingest", &Config::max_body_bytes, 1024,
-                           SZ{64} << 20));
-    s.push_back(number<SZ>("max_batch_messages", "ingest", &Config::max_batch_messages, 1,
-                           100000));
-    s.push_back(number<SZ>("max_string_bytes", "ingest", &Config::max_string_bytes, 64,
-                           SZ{1} << 20));
+    s.push_back(
+        number<SZ>("max_frame_bytes", "ingest", &Config::max_frame_bytes, 1024, SZ{16} << 20));
+    s.push_back(
+        number<SZ>("max_body_bytes", "ingest", &Config::max_body_bytes, 1024, SZ{64} << 20));
+    s.push_back(number<SZ>("max_batch_messages", "ingest", &Config::max_batch_messages, 1, 100000));
+    s.push_back(
+        number<SZ>("max_string_bytes", "ingest", &Config::max_string_bytes, 64, SZ{1} << 20));
     s.push_back(number<SZ>("max_metadata_keys", "ingest", &Config::max_metadata_keys, 0, 1000));
-    s.push_back(number<SZ>("max_metadata_value_bytes", "ingest",
-                           &Config::max_metadata_value_bytes, 1, SZ{1} << 20));
+    s.push_back(number<SZ>("max_metadata_value_bytes", "ingest", &Config::max_metadata_value_bytes,
+                           1, SZ{1} << 20));
     s.push_back(number<double>("rate_limit_connection_per_s", "ingest",
                                &Config::rate_limit_connection_per_s, 0.001, 1e9));
     s.push_back(number<double>("rate_limit_connection_burst", "ingest",
@@ -119,22 +119,22 @@ const std::vector<Setting>& settings() {
                                &Config::rate_limit_project_per_s, 0.001, 1e9));
     s.push_back(number<double>("rate_limit_project_burst", "ingest",
                                &Config::rate_limit_project_burst, 1, 1e9));
-    s.push_back(number<int>("token_cache_ttl_ms", "ingest", &Config::token_cache_ttl_ms, 0,
-                            3600000));
-    s.push_back(number<int>("max_clock_skew_ms", "ingest", &Config::max_clock_skew_ms, 0,
-                            86400000));
+    s.push_back(
+        number<int>("token_cache_ttl_ms", "ingest", &Config::token_cache_ttl_ms, 0, 3600000));
+    s.push_back(
+        number<int>("max_clock_skew_ms", "ingest", &Config::max_clock_skew_ms, 0, 86400000));
     s.push_back(number<SZ>("max_inflight_per_connection", "ingest",
                            &Config::max_inflight_per_connection, 1, 1000000));
     s.push_back(number<SZ>("queue_segment_bytes", "queue", &Config::queue_segment_bytes,
                            SZ{1} << 16, SZ{4} << 30));
-    s.push_back(number<int>("queue_group_commit_us", "queue", &Config::queue_group_commit_us, 0,
-                            1000000));
-    s.push_back(number<SZ>("queue_max_backlog_bytes", "queue",
-                           &Config::queue_max_backlog_bytes, SZ{1} << 20, SZ{1} << 50));
+    s.push_back(
+        number<int>("queue_group_commit_us", "queue", &Config::queue_group_commit_us, 0, 1000000));
+    s.push_back(number<SZ>("queue_max_backlog_bytes", "queue", &Config::queue_max_backlog_bytes,
+                           SZ{1} << 20, SZ{1} << 50));
     s.push_back(number<SZ>("batch_max_events", "worker", &Config::batch_max_events, 1, 1000000));
     s.push_back(number<int>("batch_max_wait_ms", "worker", &Config::batch_max_wait_ms, 1, 60000));
-    s.push_back(number<int>("session_timeout_ms", "worker", &Config::session_timeout_ms, 1000,
-                            86400000));
+    s.push_back(
+        number<int>("session_timeout_ms", "worker", &Config::session_timeout_ms, 1000, 86400000));
     s.push_back(text("chdb_library", "storage", &Config::chdb_library));
     s.push_back(text("geo_database", "storage", &Config::geo_database));
     s.push_back(text("geo_database_v6", "storage", &Config::geo_database_v6));
@@ -185,8 +185,8 @@ Status apply_file(Config& c, const std::string& path) {
   auto apply = [&](const std::string& key, const toml::node& node) -> Status {
     const Setting* s = find_setting(key);
     if (s == nullptr) {
-      return make_error("bad_config", fmt::format("config file '{}': unknown setting '{}'",
-                                                  path, key));
+      return make_error("bad_config",
+                        fmt::format("config file '{}': unknown setting '{}'", path, key));
     }
     return s->set(c, toml_value_text(node));
   };
@@ -214,8 +214,7 @@ std::vector<std::string> config_setting_names() {
 }
 
 Result<Config> load_config(const std::string& config_file,
-                           const std::map<std::string, std::string>& flags,
-                           char** environ_vars) {
+                           const std::map<std::string, std::string>& flags, char** environ_vars) {
   Config c;
   std::string file = config_file;
   std::map<std::string, std::string> env;

@@ -29,8 +29,8 @@ void for_each_field(E& e, F&& f) {
       f(e.received_ms);
   f(e.url), f(e.hostname), f(e.pathname), f(e.query);
   f(e.referrer), f(e.referrer_host), f(e.source), f(e.channel);
-  f(e.utm_source), f(e.utm_medium), f(e.utm_campaign), f(e.utm_term), f(e.utm_content),
-      f(e.utm_id), f(e.click_id);
+  f(e.utm_source), f(e.utm_medium), f(e.utm_campaign), f(e.utm_term), f(e.utm_content), f(e.utm_id),
+      f(e.click_id);
   f(e.country), f(e.region), f(e.city);
   f(e.browser), f(e.browser_version), f(e.os), f(e.os_version), f(e.device_type), f(e.is_bot);
   f(e.screen_width), f(e.screen_height), f(e.viewport_width), f(e.viewport_height),

@@ -44,8 +44,8 @@ std::string random_hex(std::size_t bytes) {
 }
 
 std::string random_base62(std::size_t chars) {
-  return random_from_alphabet(
-      chars, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+  return random_from_alphabet(chars,
+                              "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 }
 
 std::string random_lower_alnum(std::size_t chars) {

@@ -42,7 +42,8 @@ std::string HttpRequest::query_param(std::string_view name) const {
     auto eq = pair.find('=');
     auto key = pair.substr(0, eq);
     if (percent_decode(key, true) == name) {
-      return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
+      return eq == std::string_view::npos ? std::string()
+                                          : percent_decode(pair.substr(eq + 1), true);
     }
     if (amp == std::string_view::npos) break;
     q.remove_prefix(amp + 1);

@@ -1,5 +1,6 @@
 #include "bklit/net/server.hpp"
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,7 +12,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <array>
 #include <deque>
 #include <mutex>
 #include <set>
@@ -51,8 +51,7 @@ HttpRequest to_request(const http::request<http::string_body>& req, const std::s
   return r;
 }
 
-http::response<http::string_body> to_beast(HttpResponse&& res, unsigned version,
-                                            bool keep_alive) {
+http::response<http::string_body> to_beast(HttpResponse&& res, unsigned version, bool keep_alive) {
   http::response<http::string_body> out{static_cast<http::status>(res.status), version};
   out.set(http::field::server, kServerName);
   if (!res.content_type.empty()) out.set(http::field::content_type, res.content_type);
@@ -141,9 +140,8 @@ class WsConnectionImpl : public WsConnection,
     timeouts.idle_timeout = server_.options.ws_idle_timeout;
     timeouts.keep_alive_pings = true;
     ws_.set_option(timeouts);
-    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-      res.set(http::field::server, kServerName);
-    }));
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, kServerName); }));
     ws_.read_message_max(server_.options.max_ws_message_bytes);
     auto [ec] = co_await ws_.async_accept(req, kNoThrow);
     if (ec) co_return;
@@ -280,9 +278,9 @@ asio::awaitable<void> Server::Impl::serve_http(tcp::socket socket) {
     if (ec) {
       HttpResponse res;
       if (ec == http::error::body_limit) {
-        res = HttpResponse::error(413, "payload_too_large",
-                                  "request body exceeds " + std::to_string(options.max_body_bytes) +
-                                      " bytes");
+        res = HttpResponse::error(
+            413, "payload_too_large",
+            "request body exceeds " + std::to_string(options.max_body_bytes) + " bytes");
       } else if (ec == http::error::header_limit) {
         res = HttpResponse::error(431, "headers_too_large", "request headers are too large");
       } else {
@@ -401,8 +399,9 @@ void Server::start() {
   i.acceptor.listen(asio::socket_base::max_listen_connections);
   i.bound_port = i.acceptor.local_endpoint().port();
   asio::co_spawn(i.ioc, i.accept_loop(), asio::detached);
-  int n = i.options.threads > 0 ? i.options.threads
-                                : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  int n = i.options.threads > 0
+              ? i.options.threads
+              : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   for (int t = 0; t < n; ++t) {
     i.threads.emplace_back([&i] { i.ioc.run(); });
   }

@@ -12,9 +12,7 @@ void StoreSink::write_sessions(const std::vector<store::SessionRow>& sessions,
   writer_.write_sessions(sessions, dedup_token);
 }
 
-std::uint64_t StoreSink::max_event_seq(std::uint32_t shard) {
-  return writer_.max_event_seq(shard);
-}
+std::uint64_t StoreSink::max_event_seq(std::uint32_t shard) { return writer_.max_event_seq(shard); }
 
 std::vector<store::SessionRow> StoreSink::load_sessions(const std::string& project_id,
                                                         const std::vector<std::string>& ids) {

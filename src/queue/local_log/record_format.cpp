@@ -1,12 +1,11 @@
 #include "local_log/record_format.hpp"
 
-#include "local_log/file_util.hpp"
-
 #include <fmt/format.h>
 
 #include <charconv>
 
 #include "local_log/crc32c.hpp"
+#include "local_log/file_util.hpp"
 
 namespace bklit::queue::local_log {
 namespace {

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "bklit/core/clock.hpp"
+
+#include <gtest/gtest.h>
 
 namespace bklit::core {
 namespace {

@@ -1,10 +1,10 @@
+#include "bklit/core/config.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-
-#include "bklit/core/config.hpp"
 
 namespace bklit::core {
 namespace {
@@ -25,8 +25,9 @@ TEST(Config, DefaultsMatchTheSdkDevelopmentHost) {
 }
 
 TEST(Config, FlagsOverrideEnvironmentOverrideFile) {
-  auto file = write_file("[server]\nlisten = \"127.0.0.1:1000\"\ndata_dir = \"/from/file\"\n"
-                         "[worker]\nbatch_max_events = 10\n");
+  auto file = write_file(
+      "[server]\nlisten = \"127.0.0.1:1000\"\ndata_dir = \"/from/file\"\n"
+      "[worker]\nbatch_max_events = 10\n");
   std::string e1 = "BKLIT_LISTEN=127.0.0.1:2000";
   std::string e2 = "BKLIT_BATCH_MAX_EVENTS=20";
   char* env[] = {e1.data(), e2.data(), nullptr};

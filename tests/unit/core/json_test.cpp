@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "bklit/core/json.hpp"
+
+#include <gtest/gtest.h>
 
 namespace bklit::core {
 namespace {
@@ -11,7 +11,10 @@ TEST(Json, EscapesControlQuotesAndBackslashes) {
 
 TEST(Json, KeepsValidUtf8AndReplacesInvalidBytes) {
   EXPECT_EQ(json_quote("\xc3\xa9"), "\"\xc3\xa9\"");
-  EXPECT_EQ(json_quote("a\xff" "b"), "\"a\xef\xbf\xbd" "b\"");
+  EXPECT_EQ(json_quote("a\xff"
+                       "b"),
+            "\"a\xef\xbf\xbd"
+            "b\"");
   EXPECT_EQ(json_quote("\xed\xa0\x80"), "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");  // surrogate
   EXPECT_TRUE(is_valid_utf8(json_quote("x\xc0\xaf")));  // overlong slash
 }

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "bklit/ingest/rate_limiter.hpp"
+
+#include <gtest/gtest.h>
 
 namespace bklit::ingest {
 namespace {

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "bklit/ingest/sdk_message.hpp"
+
+#include <gtest/gtest.h>
 
 namespace bklit::ingest {
 namespace {
@@ -86,10 +86,10 @@ INSTANTIATE_TEST_SUITE_P(
         Rejection{R"({"type":"pageview","data":[]})", "missing_field"},
         Rejection{R"({"type":"pageview","data":{}})", "missing_field"},
         Rejection{R"({"type":"pageview","data":{"url":5}})", "invalid_field"},
-        Rejection{R"({"type":"pageview","data":{"url":")" + long_url() + "\"}}",
-                  "string_too_long"},
-        Rejection{R"({"type":"pageview","data":{"url":"https://a.example/","screen":{"width":-1}}})",
-                  "invalid_field"},
+        Rejection{R"({"type":"pageview","data":{"url":")" + long_url() + "\"}}", "string_too_long"},
+        Rejection{
+            R"({"type":"pageview","data":{"url":"https://a.example/","screen":{"width":-1}}})",
+            "invalid_field"},
         Rejection{R"({"type":"pageview","data":{"url":"https://a.example/","isNewVisitor":"yes"}})",
                   "invalid_field"},
         Rejection{R"({"type":"event","data":{}})", "missing_field"},

@@ -1,7 +1,6 @@
 #include "bklit/pipeline/definition_registrar.hpp"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -20,8 +19,8 @@ core::Event custom(const std::string& project, const std::string& tracking_id) {
 }
 
 TEST(DefinitionRegistrar, RegistersEachTrackingIdOncePerProject) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("bklit-registrar-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("bklit-registrar-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   auto app = appdb::open_sqlite_store((dir / "app.db").string());
   ASSERT_TRUE(app.ok()) << app.error().message;
@@ -40,8 +39,8 @@ TEST(DefinitionRegistrar, RegistersEachTrackingIdOncePerProject) {
   core::Event pageview;
   pageview.type = core::EventType::kPageview;
   pageview.project_id = "pa";
-  std::vector<store::StoredEvent> batch = {{&a1, 0, 1}, {&a2, 0, 2}, {&pageview, 0, 3},
-                                           {&a3, 0, 4}, {&b1, 0, 5}};
+  std::vector<store::StoredEvent> batch = {
+      {&a1, 0, 1}, {&a2, 0, 2}, {&pageview, 0, 3}, {&a3, 0, 4}, {&b1, 0, 5}};
   EXPECT_EQ(registrar.observe(batch), 3U);
   EXPECT_EQ(registrar.observe(batch), 0U);  // known: nothing new
 

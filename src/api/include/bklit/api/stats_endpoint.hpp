@@ -17,8 +17,7 @@ struct StatsDeps {
   core::ThreadPool* blocking = nullptr;  // queries never run on an I/O thread
 };
 
-void handle_stats_query(const StatsDeps& deps, net::HttpRequest&& request,
-                        net::Responder respond);
+void handle_stats_query(const StatsDeps& deps, net::HttpRequest&& request, net::Responder respond);
 
 // "Bearer <token>" -> token, else empty.
 std::string bearer_token(const net::HttpRequest& request);

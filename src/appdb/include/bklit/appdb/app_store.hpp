@@ -12,9 +12,9 @@
 namespace bklit::appdb {
 
 struct Project {
-  std::string id;          // public id used by the SDK (projectId)
+  std::string id;  // public id used by the SDK (projectId)
   std::string name;
-  std::string domain;      // e.g. "shop.example"; subdomains match too
+  std::string domain;  // e.g. "shop.example"; subdomains match too
   std::string timezone = "UTC";
   bool public_ingest = false;  // accept events without a token
   std::int64_t created_ms = 0;
@@ -23,14 +23,14 @@ struct Project {
 enum class Scope : std::uint32_t { kIngest = 1, kRead = 2 };
 
 struct ApiToken {
-  std::string id;                 // public id of the token row
-  std::string prefix;             // first characters, shown in listings
-  std::string hash;               // sha256 hex of the secret; the secret is never stored
+  std::string id;      // public id of the token row
+  std::string prefix;  // first characters, shown in listings
+  std::string hash;    // sha256 hex of the secret; the secret is never stored
   std::string name;
-  std::uint32_t scopes = 0;       // bit set of Scope
+  std::uint32_t scopes = 0;                  // bit set of Scope
   std::vector<std::string> project_ids;      // projects the token is assigned to
   std::vector<std::string> allowed_domains;  // extra origins allowed (subdomains included)
-  std::int64_t expires_ms = 0;    // 0 = never
+  std::int64_t expires_ms = 0;               // 0 = never
   std::int64_t created_ms = 0;
   bool revoked = false;
 

@@ -15,28 +15,28 @@ struct Config {
   // [server]
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./data";
-  int io_threads = 0;  // 0 = one per core
+  int io_threads = 0;                        // 0 = one per core
   std::vector<std::string> trusted_proxies;  // IPs or CIDRs whose X-Forwarded-For is honoured
   std::string log_level = "info";
 
   // [ingest]
-  std::size_t max_frame_bytes = 32 * 1024;       // WebSocket message; bigger closes with 1009
-  std::size_t max_body_bytes = 1024 * 1024;      // HTTP body; bigger answers 413
-  std::size_t max_batch_messages = 500;          // POST /api/track array length
-  std::size_t max_string_bytes = 2048;           // any single string field (URLs, UA)
+  std::size_t max_frame_bytes = 32 * 1024;   // WebSocket message; bigger closes with 1009
+  std::size_t max_body_bytes = 1024 * 1024;  // HTTP body; bigger answers 413
+  std::size_t max_batch_messages = 500;      // POST /api/track array length
+  std::size_t max_string_bytes = 2048;       // any single string field (URLs, UA)
   std::size_t max_metadata_keys = 30;
   std::size_t max_metadata_value_bytes = 500;
-  double rate_limit_connection_per_s = 50;       // messages per second per connection
+  double rate_limit_connection_per_s = 50;  // messages per second per connection
   double rate_limit_connection_burst = 200;
-  double rate_limit_project_per_s = 20000;       // messages per second per project
+  double rate_limit_project_per_s = 20000;  // messages per second per project
   double rate_limit_project_burst = 40000;
   int token_cache_ttl_ms = 10000;
-  int max_clock_skew_ms = 5 * 60 * 1000;         // client timestamps further off get receive time
+  int max_clock_skew_ms = 5 * 60 * 1000;  // client timestamps further off get receive time
   std::size_t max_inflight_per_connection = 1024;
 
   // [queue]
   std::size_t queue_segment_bytes = 64 * 1024 * 1024;
-  int queue_group_commit_us = 2000;   // longest wait to gather appends into one fsync
+  int queue_group_commit_us = 2000;  // longest wait to gather appends into one fsync
   std::size_t queue_max_backlog_bytes = std::size_t{4} * 1024 * 1024 * 1024;  // beyond: 503
 
   // [worker]
@@ -45,12 +45,12 @@ struct Config {
   int session_timeout_ms = 30 * 60 * 1000;
 
   // [storage]
-  std::string chdb_library;   // empty = search next to the executable and in node_modules
-  std::string geo_database;   // MaxMind .mmdb (IPv4); empty = search node_modules
+  std::string chdb_library;  // empty = search next to the executable and in node_modules
+  std::string geo_database;  // MaxMind .mmdb (IPv4); empty = search node_modules
   std::string geo_database_v6;
   std::string uap_regexes = "/usr/share/uap-core/regexes.yaml";
 
-  std::string config_file;  // where the file settings came from, if any
+  std::string config_file;                       // where the file settings came from, if any
   std::vector<std::string> ignored_environment;  // BKLIT_* variables that name no setting
 };
 
@@ -58,8 +58,7 @@ struct Config {
 // `flags` maps setting names (with dashes or underscores) to their values.
 // Any unknown key or bad value fails with a message naming the setting.
 Result<Config> load_config(const std::string& config_file,
-                           const std::map<std::string, std::string>& flags,
-                           char** environ_vars);
+                           const std::map<std::string, std::string>& flags, char** environ_vars);
 
 // Names of every setting, for --help and flag registration.
 std::vector<std::string> config_setting_names();

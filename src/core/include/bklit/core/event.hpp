@@ -22,17 +22,17 @@ std::string_view to_string(EventType type);
 struct Event {
   // Assigned by ingest.
   EventType type = EventType::kPageview;
-  std::string event_id;    // 32 hex chars, unique per accepted message; the replay key
+  std::string event_id;  // 32 hex chars, unique per accepted message; the replay key
   std::string project_id;
-  std::string session_id;  // SDK session id, or "v-<visitor>-<start ms>" for HTTP without one
+  std::string session_id;        // SDK session id, or "v-<visitor>-<start ms>" for HTTP without one
   std::uint64_t visitor_id = 0;  // keyed hash, see enrich/visitor_id
   std::int64_t timestamp_ms = 0;  // client time clamped to the server clock
   std::int64_t received_ms = 0;   // server receive time
 
   // Page (pageview and custom events carry the page they happened on when known).
-  std::string url;        // full URL as sent, bounded
+  std::string url;  // full URL as sent, bounded
   std::string hostname;
-  std::string pathname;   // normalized per METRICS.md "Pages"
+  std::string pathname;  // normalized per METRICS.md "Pages"
   std::string query;
 
   // Acquisition.
@@ -41,7 +41,7 @@ struct Event {
   std::string source;         // utm_source, else referrer host, else empty (= Direct / None)
   std::string channel;        // Paid, Organic Search, Organic Social, Email, Referral, Direct
   std::string utm_source, utm_medium, utm_campaign, utm_term, utm_content, utm_id;
-  std::string click_id;       // name of the click id parameter present (gclid, fbclid, ...)
+  std::string click_id;  // name of the click id parameter present (gclid, fbclid, ...)
 
   // Geo (from the client IP, which is then dropped).
   std::string country;  // ISO 3166-1 alpha-2

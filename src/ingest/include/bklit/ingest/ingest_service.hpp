@@ -29,12 +29,12 @@ namespace bklit::ingest {
 
 // What is known about the sender beyond the message itself.
 struct ClientContext {
-  std::string project_id;    // WebSocket: from the URL; every message must match it
-  std::string session_id;    // WebSocket: from the URL
-  std::string origin;        // Origin header, may be empty (server-to-server)
-  std::string user_agent;    // User-Agent header
-  std::string client_ip;     // after trusted-proxy handling; never stored
-  std::string api_key;       // from "auth" or the Authorization header
+  std::string project_id;  // WebSocket: from the URL; every message must match it
+  std::string session_id;  // WebSocket: from the URL
+  std::string origin;      // Origin header, may be empty (server-to-server)
+  std::string user_agent;  // User-Agent header
+  std::string client_ip;   // after trusted-proxy handling; never stored
+  std::string api_key;     // from "auth" or the Authorization header
   bool websocket = false;
   // The page of the connection's last pageview, for custom events (the SDK sends none).
   std::string last_url;

@@ -12,10 +12,10 @@
 namespace bklit::net {
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as received: path and query
-  std::string path;    // target before '?'
-  std::string query;   // target after '?', without it
+  std::string method;                                        // "GET", "POST", ...
+  std::string target;                                        // as received: path and query
+  std::string path;                                          // target before '?'
+  std::string query;                                         // target after '?', without it
   std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
   std::string body;
   std::string remote_ip;

@@ -73,7 +73,7 @@ class Server {
   void stop();
   std::size_t open_websockets() const;
 
- struct Impl;  // public only so server.cpp's connection types can name it
+  struct Impl;  // public only so server.cpp's connection types can name it
 
  private:
   std::unique_ptr<Impl> impl_;

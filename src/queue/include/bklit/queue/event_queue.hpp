@@ -18,9 +18,9 @@ struct QueueRecord {
 };
 
 enum class AppendStatus {
-  kDurable,    // every record is durable: the client may be acked
-  kOverloaded, // backlog over its bound: retry later (HTTP 503 / error frame), nothing stored
-  kFailed,     // I/O failure: nothing acked; retryable
+  kDurable,     // every record is durable: the client may be acked
+  kOverloaded,  // backlog over its bound: retry later (HTTP 503 / error frame), nothing stored
+  kFailed,      // I/O failure: nothing acked; retryable
 };
 
 class EventQueue {

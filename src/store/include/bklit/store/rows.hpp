@@ -21,7 +21,7 @@ struct SessionRow {
   std::string exit_page;          // last pageview path
   std::string hostname;           // of the entry page
   std::uint32_t pageviews = 0;
-  std::uint32_t events = 0;       // custom events
+  std::uint32_t events = 0;  // custom events
   // Acquisition and context, from the session's first event (entry pageview when any).
   std::string referrer_host, source, channel;
   std::string utm_source, utm_medium, utm_campaign, utm_term, utm_content, utm_id, click_id;
@@ -32,7 +32,7 @@ struct SessionRow {
   // Replay guard: the queue position of the last event applied to this state.
   std::uint32_t last_shard = 0;
   std::uint64_t last_seq = 0;
-  std::uint64_t version = 0;      // grows with every new state of the session
+  std::uint64_t version = 0;  // grows with every new state of the session
 
   bool is_bounce() const { return pageviews <= 1 && events == 0; }
   // METRICS.md: last event - first event, or until the socket closed when later;
