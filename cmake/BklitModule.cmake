@@ -25,3 +25,24 @@ function(bklit_test_dir name dir)
     BKLIT_SOURCE_DIR="${PROJECT_SOURCE_DIR}" BKLIT_BINARY_DIR="${PROJECT_BINARY_DIR}")
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
 endfunction()
+
+# bklit_node_tests(PREFIX LABEL): one CTest test per *.test.mjs file of the calling folder,
+# run with Node's test runner against the real bklit binary. These start servers that load
+# the embedded engine (~0.5 GB) and may saturate both cores: one such file at a time.
+function(bklit_node_tests prefix)
+  find_program(BKLIT_NODE node REQUIRED)
+  if(NOT TARGET bklit)
+    message(FATAL_ERROR "${prefix} tests need the bklit executable target")
+  endif()
+  file(GLOB files CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.test.mjs)
+  foreach(file ${files})
+    get_filename_component(name ${file} NAME)
+    string(REGEX REPLACE "\\.test\\.mjs$" "" name ${name})
+    add_test(NAME ${prefix}_${name} COMMAND ${BKLIT_NODE} --test --test-reporter=spec ${file})
+    set_tests_properties(${prefix}_${name} PROPERTIES
+      ENVIRONMENT "BKLIT_BIN=$<TARGET_FILE:bklit>;NODE_PATH=${PROJECT_SOURCE_DIR}/node_modules"
+      TIMEOUT 300
+      RESOURCE_LOCK bklit_server_tests
+      LABELS ${prefix})
+  endforeach()
+endfunction()
