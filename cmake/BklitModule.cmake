@@ -23,7 +23,9 @@ function(bklit_test_dir name dir)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
   target_compile_definitions(${name} PRIVATE
     BKLIT_SOURCE_DIR="${PROJECT_SOURCE_DIR}" BKLIT_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
+  # Disabled tests are benchmarks run by hand (see their comments): not CTest tests.
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_FILTER "-*.DISABLED_*"
+                       PROPERTIES TIMEOUT 600)
 endfunction()
 
 # bklit_node_tests(PREFIX LABEL): one CTest test per *.test.mjs file of the calling folder,
