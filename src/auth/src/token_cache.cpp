@@ -41,9 +41,9 @@ core::Error TokenVerifier::error_for(Denial denial, appdb::Scope needed) {
   return core::make_error("token_invalid", "The API token is not valid.", 401);
 }
 
-core::Result<appdb::ApiToken> TokenVerifier::verify(std::string_view secret,
-                                                    const std::string& project_id,
-                                                    appdb::Scope needed, std::int64_t now_ms) {
+core::Result<std::shared_ptr<const appdb::ApiToken>> TokenVerifier::verify(
+    std::string_view secret, const std::string& project_id, appdb::Scope needed,
+    std::int64_t now_ms) {
   if (secret.empty()) {
     return error_for(Denial::kMissing, needed);
   }
@@ -98,7 +98,7 @@ core::Result<appdb::ApiToken> TokenVerifier::verify(std::string_view secret,
   if (!token->has_scope(needed)) {
     return error_for(Denial::kMissingScope, needed);
   }
-  return *token;
+  return token;
 }
 
 void TokenVerifier::remember(Map& map, std::string hash, Entry entry, std::int64_t now_ms) {

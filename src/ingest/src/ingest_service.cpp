@@ -74,7 +74,8 @@ std::string IngestService::next_event_id() {
   return fmt::format("{}{:016x}", id_prefix_, n);
 }
 
-std::optional<appdb::Project> IngestService::project(const std::string& id, std::int64_t now_ms) {
+std::shared_ptr<const appdb::Project> IngestService::project(const std::string& id,
+                                                             std::int64_t now_ms) {
   {
     std::lock_guard lock(projects_mu_);
     auto it = projects_.find(id);
@@ -83,7 +84,10 @@ std::optional<appdb::Project> IngestService::project(const std::string& id, std:
       return it->second.project;
     }
   }
-  auto found = deps_.app->find_project(id);
+  std::shared_ptr<const appdb::Project> found;
+  if (auto row = deps_.app->find_project(id)) {
+    found = std::make_shared<const appdb::Project>(std::move(*row));
+  }
   std::lock_guard lock(projects_mu_);
   if (projects_.size() > 100000) projects_.clear();
   projects_[id] = CachedProject{found, now_ms};
@@ -92,7 +96,8 @@ std::optional<appdb::Project> IngestService::project(const std::string& id, std:
 
 core::Status IngestService::authorize(const appdb::Project& project, const std::string& api_key,
                                       const std::string& origin, std::int64_t now_ms) {
-  std::vector<std::string> extra_domains;
+  static const std::vector<std::string> kNoExtraDomains;
+  std::shared_ptr<const appdb::ApiToken> token;
   if (api_key.empty()) {
     if (!project.public_ingest) {
       return core::make_error("unauthorized",
@@ -101,13 +106,12 @@ core::Status IngestService::authorize(const appdb::Project& project, const std::
                               401);
     }
   } else {
-    auto token = deps_.tokens->verify(api_key, project.id, appdb::Scope::kIngest, now_ms);
-    if (!token) {
-      // A public project accepts events without a token, but not with a bad one.
-      return token.error();
-    }
-    extra_domains = token->allowed_domains;
+    // A public project accepts events without a token, but not with a bad one.
+    auto verified = deps_.tokens->verify(api_key, project.id, appdb::Scope::kIngest, now_ms);
+    if (!verified) return verified.error();
+    token = std::move(*verified);
   }
+  const auto& extra_domains = token ? token->allowed_domains : kNoExtraDomains;
   if (!origin.empty() && !auth::origin_allowed(origin, project.domain, extra_domains)) {
     return core::make_error(
         "forbidden_origin",

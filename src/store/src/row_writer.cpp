@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "bklit/core/clock.hpp"
+#include "bklit/store/sql_text.hpp"
 
 namespace bklit::store {
 namespace {
@@ -45,48 +46,13 @@ void append_utc_datetime(std::string& out, std::int64_t ms) {
   two_digits(out, sod % 60);
 }
 
-// TabSeparated escaping: the reader turns each backslash sequence back into its byte.
-// Inside a quoted array element the quote is escaped as well.
-void append_tsv_escaped(std::string& out, std::string_view s, bool in_quotes = false) {
-  for (char c : s) {
-    switch (c) {
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\0':
-        out.append("\\0");
-        break;
-      case '\'':
-        if (in_quotes) {
-          out.append("\\'");
-          break;
-        }
-        out.push_back(c);
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-}
-
 // An Array(String) field: the quoted-literal form ['a','b']. The TSV reader parses it straight
 // from the escaped text, so each byte is escaped once (quote included), not twice.
 void append_tsv_string_array(std::string& out, const core::Event& e, bool keys) {
   out.push_back('[');
   for (std::size_t i = 0; i < e.metadata.size(); ++i) {
     if (i > 0) out.push_back(',');
-    out.push_back('\'');
-    append_tsv_escaped(out, keys ? e.metadata[i].first : e.metadata[i].second, true);
-    out.push_back('\'');
+    sql::append_quoted(out, keys ? e.metadata[i].first : e.metadata[i].second);
   }
   out.push_back(']');
 }
@@ -101,7 +67,7 @@ class RowBuilder {
   }
   void str(std::string_view v) {
     sep();
-    append_tsv_escaped(out_, v);
+    sql::append_escaped(out_, v, /*escape_quote=*/false);  // a TabSeparated field
   }
   void u64(std::uint64_t v) {
     sep();

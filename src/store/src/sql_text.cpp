@@ -4,12 +4,15 @@
 
 namespace bklit::store::sql {
 
-void append_quoted(std::string& out, std::string_view s) {
-  out.push_back('\'');
+void append_escaped(std::string& out, std::string_view s, bool escape_quote) {
   for (char c : s) {
     switch (c) {
       case '\'':
-        out.append("\\'");
+        if (escape_quote) {
+          out.append("\\'");
+        } else {
+          out.push_back(c);
+        }
         break;
       case '\\':
         out.append("\\\\");
@@ -30,6 +33,11 @@ void append_quoted(std::string& out, std::string_view s) {
         out.push_back(c);
     }
   }
+}
+
+void append_quoted(std::string& out, std::string_view s) {
+  out.push_back('\'');
+  append_escaped(out, s, true);
   out.push_back('\'');
 }
 

@@ -93,8 +93,8 @@ class TokenVerifierTest : public ::testing::Test {
   std::unique_ptr<ObservedStore> store_;
 };
 
-void expect_denied(const core::Result<appdb::ApiToken>& result, const std::string& code,
-                   int status) {
+void expect_denied(const core::Result<std::shared_ptr<const appdb::ApiToken>>& result,
+                   const std::string& code, int status) {
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().code, code);
   EXPECT_EQ(result.error().http_status, status);
@@ -106,8 +106,8 @@ TEST_F(TokenVerifierTest, AcceptsAnAssignedTokenWithTheScope) {
   const std::string secret = add_token(kIngest, {"p1", "p2"});
   const auto result = verifier.verify(secret, "p2", Scope::kIngest, kNow);
   ASSERT_TRUE(result.ok()) << result.error().message;
-  EXPECT_EQ(result->project_ids, (std::vector<std::string>{"p1", "p2"}));
-  EXPECT_EQ(result->prefix, secret.substr(0, 8));
+  EXPECT_EQ((*result)->project_ids, (std::vector<std::string>{"p1", "p2"}));
+  EXPECT_EQ((*result)->prefix, secret.substr(0, 8));
 }
 
 TEST_F(TokenVerifierTest, TokenOfAnotherProjectIsForbidden) {

@@ -41,8 +41,11 @@ class TokenVerifier {
   // The token behind `secret` if it may act on `project_id` with scope `needed` at
   // `now_ms`; otherwise error_for(denial). Thread-safe; the store is queried without
   // holding the cache lock. Store failures propagate as exceptions.
-  core::Result<appdb::ApiToken> verify(std::string_view secret, const std::string& project_id,
-                                       appdb::Scope needed, std::int64_t now_ms);
+  // The token is shared with the cache (no copy per check: this runs for every event).
+  core::Result<std::shared_ptr<const appdb::ApiToken>> verify(std::string_view secret,
+                                                              const std::string& project_id,
+                                                              appdb::Scope needed,
+                                                              std::int64_t now_ms);
 
   // The user-facing error of a denial; its code is stable ("token_expired", ...).
   static core::Error error_for(Denial denial, appdb::Scope needed = appdb::Scope::kIngest);

@@ -57,8 +57,8 @@ class IngestService {
   const core::Config& config() const { return *deps_.config; }
   const enrich::TrustedProxies& proxies() const { return proxies_; }
 
-  // Cached project lookup; nullopt when unknown.
-  std::optional<appdb::Project> project(const std::string& id, std::int64_t now_ms);
+  // Cached project lookup, shared with the cache; null when unknown.
+  std::shared_ptr<const appdb::Project> project(const std::string& id, std::int64_t now_ms);
 
   // Checks that `api_key` (or none, for public projects) may ingest into `project` from
   // `origin`. Error codes: unauthorized (401), forbidden (403), forbidden_origin (403).
@@ -101,7 +101,7 @@ class IngestService {
 
   std::mutex projects_mu_;
   struct CachedProject {
-    std::optional<appdb::Project> project;
+    std::shared_ptr<const appdb::Project> project;
     std::int64_t fetched_ms = 0;
   };
   std::unordered_map<std::string, CachedProject> projects_;

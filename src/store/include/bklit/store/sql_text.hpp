@@ -11,6 +11,9 @@ namespace bklit::store::sql {
 
 // Appends s as a single-quoted ClickHouse string literal. Backslash, quote and control bytes
 // are escaped; other bytes (including invalid UTF-8) pass through as the String holds bytes.
+// Backslash escapes ClickHouse reads back byte for byte, both in quoted literals and in
+// TabSeparated fields (where a quote needs no escape).
+void append_escaped(std::string& out, std::string_view s, bool escape_quote);
 void append_quoted(std::string& out, std::string_view s);
 std::string quote(std::string_view s);
 
