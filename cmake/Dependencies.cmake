@@ -13,6 +13,8 @@ find_package(GTest REQUIRED)
 pkg_check_modules(MAXMINDDB REQUIRED IMPORTED_TARGET libmaxminddb)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+find_package(CURL REQUIRED)
 include(GoogleTest)
 
 # Boost.Beast / Asio are header-only; keep them inside src/net/*.cpp.

@@ -10,6 +10,8 @@ APT_PACKAGES=(
   libssl-dev libsimdjson-dev libsqlite3-dev libmaxminddb-dev libre2-dev libyaml-cpp-dev
   uap-core libsodium-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libhiredis-dev libcurl4-openssl-dev
+  redis-server clickhouse-server clickhouse-client
   chromium
   nginx-light wrk
 )

@@ -49,6 +49,33 @@ Setting text(std::string name, std::string section, std::string Config::*field,
           }};
 }
 
+Setting choice(std::string name, std::string section, std::string Config::*field,
+                std::vector<std::string> allowed) {
+  return {name, std::move(section),
+          [name, field, allowed](Config& c, const std::string& v) -> Status {
+            if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+              std::string list;
+              for (const auto& a : allowed) list += (list.empty() ? "\"" : ", \"") + a + "\"";
+              return bad(name, "'" + v + "' is not one of " + list);
+            }
+            c.*field = v;
+            return Ok{};
+          }};
+}
+
+Setting boolean(std::string name, std::string section, bool Config::*field) {
+  return {name, std::move(section), [name, field](Config& c, const std::string& v) -> Status {
+            if (v == "true" || v == "1" || v == "yes") {
+              c.*field = true;
+            } else if (v == "false" || v == "0" || v == "no") {
+              c.*field = false;
+            } else {
+              return bad(name, "'" + v + "' is not true or false");
+            }
+            return Ok{};
+          }};
+}
+
 Status check_listen(const std::string& v) {
   auto colon = v.rfind(':');
   if (colon == std::string::npos || colon == 0) {
@@ -125,6 +152,25 @@ const std::vector<Setting>& settings() {
         number<int>("max_clock_skew_ms", "ingest", &Config::max_clock_skew_ms, 0, 86400000));
     s.push_back(number<SZ>("max_inflight_per_connection", "ingest",
                            &Config::max_inflight_per_connection, 1, 1000000));
+    s.push_back(choice("queue", "backends", &Config::queue, {"local", "redis"}));
+    s.push_back(choice("analytics", "backends", &Config::analytics, {"embedded", "clickhouse"}));
+    s.push_back(choice("pubsub", "backends", &Config::pubsub, {"local", "redis"}));
+    s.push_back(text("redis_url", "redis", &Config::redis_url, false));
+    s.push_back(text("redis_prefix", "redis", &Config::redis_prefix, false));
+    s.push_back(number<int>("redis_timeout_ms", "redis", &Config::redis_timeout_ms, 10, 600000));
+    s.push_back(text("clickhouse_url", "clickhouse", &Config::clickhouse_url, false));
+    s.push_back(text("clickhouse_user", "clickhouse", &Config::clickhouse_user, false));
+    s.push_back(text("clickhouse_password", "clickhouse", &Config::clickhouse_password));
+    s.push_back(text("clickhouse_database", "clickhouse", &Config::clickhouse_database, false));
+    s.push_back(number<int>("clickhouse_timeout_ms", "clickhouse", &Config::clickhouse_timeout_ms,
+                            100, 3600000));
+    s.push_back(boolean("clickhouse_compress", "clickhouse", &Config::clickhouse_compress));
+    s.push_back(text("clickhouse_ca_file", "clickhouse", &Config::clickhouse_ca_file));
+    s.push_back(boolean("clickhouse_tls_verify", "clickhouse", &Config::clickhouse_tls_verify));
+    s.push_back(number<std::uint32_t>("queue_shards", "queue", &Config::queue_shards, 1, 4096));
+    s.push_back(
+        number<int>("queue_claim_idle_ms", "queue", &Config::queue_claim_idle_ms, 100, 86400000));
+    s.push_back(number<int>("queue_lease_ms", "queue", &Config::queue_lease_ms, 200, 600000));
     s.push_back(number<SZ>("queue_segment_bytes", "queue", &Config::queue_segment_bytes,
                            SZ{1} << 16, SZ{4} << 30));
     s.push_back(

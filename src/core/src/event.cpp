@@ -86,6 +86,16 @@ class Reader {
     ok_ = false;
     return 0;
   }
+  std::string_view view() {
+    auto n = varint();
+    if (!ok_ || n > in_.size() - pos_) {
+      ok_ = false;
+      return {};
+    }
+    auto s = in_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
   void operator()(std::string& s) {
     auto n = varint();
     if (!ok_ || n > in_.size() - pos_) {
@@ -141,6 +151,17 @@ std::string encode_event(const Event& event) {
   Writer w(out);
   for_each_field(event, w);
   return out;
+}
+
+std::optional<SessionKey> peek_session_key(std::string_view bytes) {
+  if (bytes.size() < 2 || static_cast<std::uint8_t>(bytes[0]) != kFormatVersion) {
+    return std::nullopt;
+  }
+  Reader r(bytes.substr(2));
+  std::string_view ids[3];
+  for (auto& id : ids) id = r.view();
+  if (!r.ok()) return std::nullopt;
+  return SessionKey{ids[1], ids[2]};
 }
 
 std::optional<Event> decode_event(std::string_view bytes) {

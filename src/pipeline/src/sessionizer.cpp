@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <limits>
+#include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -267,6 +268,22 @@ std::size_t Sessionizer::evict() {
     ++dropped;
   }
   return dropped;
+}
+
+std::size_t Sessionizer::forget_shard(std::uint32_t shard, std::int64_t now_ms) {
+  forgotten_before_ms_ = std::max(forgotten_before_ms_, now_ms);
+  std::vector<State*> doomed;
+  for (auto& [key, state] : states_) {
+    if (state.row.last_shard == shard) doomed.push_back(&state);
+  }
+  for (State* state : doomed) {
+    if (state->dirty) {
+      // Only between batches is this safe; a dirty state would lose a change.
+      throw std::logic_error("Sessionizer::forget_shard with unsaved changes");
+    }
+    erase(*state);
+  }
+  return doomed.size();
 }
 
 const store::SessionRow* Sessionizer::find(std::string_view project_id,

@@ -31,6 +31,17 @@ SessionizerOptions sessionizer_options(const WorkerOptions& options) {
 Worker::Loop::Loop(queue::EventQueue& queue, BatchSink& sink, WorkerOptions options)
     : queue_(queue), sink_(sink), options_(options), sessionizer_(sessionizer_options(options)) {
   if (options_.batch_max_events == 0) options_.batch_max_events = 1;
+  queue_.on_shard_change(
+      [this](std::uint32_t shard, bool acquired) { shard_changed(shard, acquired); });
+}
+
+void Worker::Loop::shard_changed(std::uint32_t shard, bool acquired) {
+  // Another worker may have written this shard's events and sessions since we last saw
+  // it: the replay guard and the session states are reloaded from the store.
+  written_upto_.erase(shard);
+  std::size_t dropped = sessionizer_.forget_shard(shard, core::now_ms());
+  core::log::info("pipeline: shard " + std::to_string(shard) + (acquired ? " acquired" : " lost") +
+                  (dropped > 0 ? "; dropped " + std::to_string(dropped) + " cached sessions" : ""));
 }
 
 void Worker::Loop::request_stop() {

@@ -56,6 +56,9 @@ class Worker::Loop {
   WorkerOptions options_;
   Sessionizer sessionizer_;
 
+  // Shards this worker gained or lost since the last batch (queue callback, on this thread).
+  void shard_changed(std::uint32_t shard, bool acquired);
+
   // Per shard: every event with seq <= this is in the events table.
   std::unordered_map<std::uint32_t, std::uint64_t> written_upto_;
 

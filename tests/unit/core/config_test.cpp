@@ -99,5 +99,28 @@ TEST(Config, TrustedProxiesListParses) {
   EXPECT_EQ(c->trusted_proxies[1], "192.168.0.0/16");
 }
 
+TEST(Config, BackendsAreChosenFromAClosedList) {
+  auto file = write_file(
+      "[backends]\nqueue = \"redis\"\nanalytics = \"clickhouse\"\npubsub = \"redis\"\n"
+      "[clickhouse]\nclickhouse_compress = false\n");
+  auto c = load_config(file, {}, nullptr);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->queue, "redis");
+  EXPECT_EQ(c->analytics, "clickhouse");
+  EXPECT_EQ(c->pubsub, "redis");
+  EXPECT_FALSE(c->clickhouse_compress);
+  std::filesystem::remove(file);
+
+  auto bad = load_config("", {{"queue", "kafka"}}, nullptr);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("'queue'"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("\"redis\""), std::string::npos) << bad.error().message;
+  auto bad_bool = load_config("", {{"clickhouse_tls_verify", "maybe"}}, nullptr);
+  ASSERT_FALSE(bad_bool.ok());
+  EXPECT_NE(bad_bool.error().message.find("clickhouse_tls_verify"), std::string::npos);
+  auto shards = load_config("", {{"queue_shards", "0"}}, nullptr);
+  EXPECT_FALSE(shards.ok());
+}
+
 }  // namespace
 }  // namespace bklit::core

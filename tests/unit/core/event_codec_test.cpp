@@ -61,5 +61,18 @@ TEST(EventCodec, RejectsTrailingBytesAndUnknownVersions) {
   EXPECT_FALSE(decode_event(other).has_value());
 }
 
+TEST(EventCodec, PeeksTheSessionKeyWithoutDecoding) {
+  Event e = sample();
+  std::string bytes = encode_event(e);
+  auto key = peek_session_key(bytes);
+  ASSERT_TRUE(key.has_value());
+  EXPECT_EQ(key->project_id, e.project_id);
+  EXPECT_EQ(key->session_id, e.session_id);
+  EXPECT_FALSE(peek_session_key(std::string_view(bytes).substr(0, 3)).has_value());
+  std::string other = bytes;
+  other[0] = 9;
+  EXPECT_FALSE(peek_session_key(other).has_value());
+}
+
 }  // namespace
 }  // namespace bklit::core

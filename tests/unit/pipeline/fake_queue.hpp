@@ -22,19 +22,36 @@ class FakeQueue : public queue::EventQueue {
     if (done) done(queue::AppendStatus::kDurable);
   }
 
-  std::uint64_t push(std::uint32_t shard, std::string payload) {
+  // seq 0 = the shard's next one; else that seq (later pushes continue after it).
+  std::uint64_t push(std::uint32_t shard, std::string payload, std::uint64_t at_seq = 0) {
     std::uint64_t seq;
     {
       std::lock_guard lock(mu_);
-      seq = ++next_seq_[shard];
+      seq = at_seq != 0 ? (next_seq_[shard] = at_seq) : ++next_seq_[shard];
       records_.push_back(queue::QueueRecord{shard, seq, std::move(payload)});
     }
     cv_.notify_all();
     return seq;
   }
 
+  void on_shard_change(ShardChangeFn fn) override { shard_change_ = std::move(fn); }
+
+  // The next poll() first reports this ownership change, as a sharded queue would.
+  void announce_shard_change(std::uint32_t shard, bool acquired) {
+    std::lock_guard lock(mu_);
+    pending_changes_.emplace_back(shard, acquired);
+  }
+
   std::vector<queue::QueueRecord> poll(std::size_t max_records,
                                        std::chrono::milliseconds wait) override {
+    std::vector<std::pair<std::uint32_t, bool>> changes;
+    {
+      std::lock_guard lock(mu_);
+      changes.swap(pending_changes_);
+    }
+    for (auto [shard, acquired] : changes) {
+      if (shard_change_) shard_change_(shard, acquired);
+    }
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, wait, [&] { return closed_ || skip_acked_locked(); });
     std::vector<queue::QueueRecord> out;
@@ -117,6 +134,8 @@ class FakeQueue : public queue::EventQueue {
   std::map<std::uint32_t, std::uint64_t> acked_;
   std::vector<std::pair<std::uint32_t, std::uint64_t>> ack_calls_;
   bool lose_acks_ = false;
+  ShardChangeFn shard_change_;
+  std::vector<std::pair<std::uint32_t, bool>> pending_changes_;
   bool closed_ = false;
 };
 

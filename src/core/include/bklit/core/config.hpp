@@ -34,7 +34,31 @@ struct Config {
   int max_clock_skew_ms = 5 * 60 * 1000;  // client timestamps further off get receive time
   std::size_t max_inflight_per_connection = 1024;
 
+  // Backends (DESIGN.md "One binary, two deployments"). Split roles (`bklit ingest`,
+  // `worker`, `api`) need the shared ones: queue "redis", analytics "clickhouse", pubsub "redis".
+  std::string queue = "local";         // "local" (log in data_dir) | "redis" (Redis Streams)
+  std::string analytics = "embedded";  // "embedded" (chDB in data_dir) | "clickhouse" (server)
+  std::string pubsub = "local";        // "local" (in-process) | "redis"
+
+  // [redis]
+  std::string redis_url = "redis://127.0.0.1:6379";  // redis://[[user]:password@]host[:port][/db]
+  std::string redis_prefix = "bklit";                // key and channel prefix
+  int redis_timeout_ms = 5000;
+
+  // [clickhouse]
+  std::string clickhouse_url = "http://127.0.0.1:8123";  // http:// or https://
+  std::string clickhouse_user = "default";
+  std::string clickhouse_password;
+  std::string clickhouse_database = "bklit";
+  int clickhouse_timeout_ms = 30000;
+  bool clickhouse_compress = true;
+  std::string clickhouse_ca_file;  // TLS: CA bundle; empty = system default
+  bool clickhouse_tls_verify = true;
+
   // [queue]
+  std::uint32_t queue_shards = 16;        // Redis: streams; fixed once the first process started
+  int queue_claim_idle_ms = 30000;        // Redis: pending entries idle this long are reclaimed
+  int queue_lease_ms = 10000;             // Redis: a worker owns a shard this long per renewal
   std::size_t queue_segment_bytes = 64 * 1024 * 1024;
   int queue_group_commit_us = 2000;  // longest wait to gather appends into one fsync
   std::size_t queue_max_backlog_bytes = std::size_t{4} * 1024 * 1024 * 1024;  // beyond: 503

@@ -71,4 +71,12 @@ struct Event {
 std::string encode_event(const Event& event);
 std::optional<Event> decode_event(std::string_view bytes);
 
+// The project and session ids of an encoded event, read without decoding the rest (for
+// sharding a queue by session). nullopt when the record does not parse that far.
+struct SessionKey {
+  std::string_view project_id;
+  std::string_view session_id;
+};
+std::optional<SessionKey> peek_session_key(std::string_view bytes);
+
 }  // namespace bklit::core

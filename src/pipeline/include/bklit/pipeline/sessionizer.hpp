@@ -70,6 +70,12 @@ class Sessionizer {
   // Returns how many were dropped.
   std::size_t evict();
 
+  // Drops every in-memory session of `shard` (the worker lost or just took over the shard:
+  // another worker may have changed those sessions) and treats every session created
+  // before now_ms as possibly stored, so it is reloaded from the store when it returns.
+  // Call between batches (no state of the shard is dirty then). Returns how many went.
+  std::size_t forget_shard(std::uint32_t shard, std::int64_t now_ms);
+
   std::size_t size() const { return states_.size(); }
   // Current state of an SDK session id (any generation), or nullptr.
   const store::SessionRow* find(std::string_view project_id, std::string_view sdk_id) const;

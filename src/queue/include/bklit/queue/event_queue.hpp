@@ -44,6 +44,15 @@ class EventQueue {
   // not delivered again after a restart).
   virtual void ack(std::uint32_t shard, std::uint64_t up_to_seq) = 0;
 
+  // Sharded queues with several consumers (Redis Streams): called on the polling thread,
+  // before poll() returns the first record of a shard this consumer has just taken over
+  // (at start, or from a consumer that died or gave it up). Whatever the consumer cached
+  // about that shard (stored positions, session states) may be stale and must be reloaded.
+  // Also called with the shard when this consumer loses it, so its state is dropped.
+  // Single-consumer queues never call it. Set before the first poll().
+  using ShardChangeFn = std::function<void(std::uint32_t shard, bool acquired)>;
+  virtual void on_shard_change(ShardChangeFn fn) { (void)fn; }
+
   // Bytes appended but not yet acked (for readiness and back-pressure).
   virtual std::uint64_t backlog_bytes() const = 0;
 
