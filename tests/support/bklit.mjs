@@ -116,9 +116,11 @@ export function createProject(dataDir, { name, domain, isPublic = false, timezon
 // Server
 
 export class BklitServer {
-  constructor(dataDir, flags) {
+  // role: serve (every role), or ingest / worker / api of a scale-out deployment.
+  constructor(dataDir, flags, { role = 'serve' } = {}) {
     this.dataDir = dataDir;
     this.flags = flags;
+    this.role = role;
     this.child = null;
     this.port = 0;
     this.log = [];
@@ -154,7 +156,7 @@ export class BklitServer {
   }
 
   async #spawnAndWait(readyTimeoutMs) {
-    const args = ['serve', '--data-dir', this.dataDir, '--listen', `127.0.0.1:${this.port}`,
+    const args = [this.role, '--data-dir', this.dataDir, '--listen', `127.0.0.1:${this.port}`,
       '--batch-max-wait-ms', '50'];
     for (const [k, v] of Object.entries(this.flags)) args.push(`--${k}`, String(v));
     this.log = [];
@@ -180,7 +182,7 @@ export class BklitServer {
     const deadline = Date.now() + readyTimeoutMs;
     for (;;) {
       if (this.exit) {
-        throw new Error(`bklit serve exited early (${JSON.stringify(this.exit)}):\n${this.logTail()}`);
+        throw new Error(`bklit ${this.role} exited early (${JSON.stringify(this.exit)}):\n${this.logTail()}`);
       }
       try {
         const res = await fetch(`${this.baseUrl}/readyz`, { signal: AbortSignal.timeout(2000) });
@@ -226,10 +228,10 @@ export class BklitServer {
 }
 
 // Starts a server in a fresh temporary data directory (or `dataDir`).
-export async function startServer({ dataDir, flags = {}, projects = [] } = {}) {
+export async function startServer({ dataDir, flags = {}, projects = [], role = 'serve' } = {}) {
   const dir = dataDir ?? makeTempDir();
   const created = projects.map((p) => createProject(dir, p));
-  const server = new BklitServer(dir, flags);
+  const server = new BklitServer(dir, flags, { role });
   await server.start();
   server.projects = created;
   return server;

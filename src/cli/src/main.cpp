@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  if (app.got_subcommand("serve")) return bklit::cli::run_serve(serve_args);
+  for (const auto* sub : app.get_subcommands()) {
+    if (bklit::cli::is_role_command(sub->get_name())) return bklit::cli::run_serve(serve_args);
+  }
   return bklit::cli::run_admin(app, admin_args);
 }

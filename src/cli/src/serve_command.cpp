@@ -20,8 +20,12 @@ extern char** environ;
 
 namespace bklit::cli {
 
-void add_serve_command(CLI::App& app, ServeArgs& args) {
-  auto* serve = app.add_subcommand("serve", "Run every role (ingest, worker, API) in one process");
+namespace {
+
+void add_role_command(CLI::App& app, ServeArgs& args, const std::string& role,
+                      const std::string& description) {
+  auto* serve = app.add_subcommand(role, description);
+  serve->callback([&args, role] { args.role = role; });
   serve->add_option("--config", args.config_file, "TOML configuration file");
   for (const auto& name : core::config_setting_names()) {
     std::string flag = name;
@@ -34,6 +38,24 @@ void add_serve_command(CLI::App& app, ServeArgs& args) {
           return up;
         }()));
   }
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, ServeArgs& args) {
+  add_role_command(app, args, "serve", "Run every role (ingest, worker, API) in one process");
+  add_role_command(app, args, "ingest",
+                   "Run HTTP/WebSocket ingest only (needs queue = redis, pubsub = redis)");
+  add_role_command(app, args, "worker",
+                   "Consume the queue and write the analytics store (needs queue = redis, "
+                   "analytics = clickhouse, pubsub = redis)");
+  add_role_command(app, args, "api",
+                   "Serve the Stats API and the live relay (needs analytics = clickhouse, "
+                   "pubsub = redis)");
+}
+
+bool is_role_command(const std::string& name) {
+  return name == "serve" || name == "ingest" || name == "worker" || name == "api";
 }
 
 int run_serve(const ServeArgs& args) {
@@ -56,7 +78,12 @@ int run_serve(const ServeArgs& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  ServerApp app(*config);
+  Roles roles = args.role == "serve" ? Roles::serve() : Roles::only(args.role);
+  if (auto valid = validate_backends(roles, *config); !valid) {
+    std::cerr << "error: " << valid.error().message << "\n";
+    return 2;
+  }
+  ServerApp app(*config, roles);
   auto started = app.start();
   if (!started) {
     std::cerr << "error: " << started.error().message << "\n";

@@ -8,12 +8,15 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <thread>
 
+#include "bklit/api/live_endpoint.hpp"
 #include "bklit/api/stats_endpoint.hpp"
 #include "bklit/appdb/sqlite_store.hpp"
 #include "bklit/auth/token_cache.hpp"
 #include "bklit/core/clock.hpp"
+#include "bklit/core/json.hpp"
 #include "bklit/core/log.hpp"
 #include "bklit/core/thread_pool.hpp"
 #include "bklit/enrich/client_ip.hpp"
@@ -25,17 +28,16 @@
 #include "bklit/pipeline/definition_registrar.hpp"
 #include "bklit/pipeline/store_sink.hpp"
 #include "bklit/pipeline/worker.hpp"
-#include "bklit/queue/local_log.hpp"
-#include "bklit/store/chdb_store.hpp"
-#include "bklit/store/schema.hpp"
+#include "backends.hpp"
 #include "data_layout.hpp"
 
 namespace bklit::cli {
 
 struct ServerApp::Parts {
   std::unique_ptr<appdb::AppStore> app;
-  std::unique_ptr<queue::EventQueue> queue;
-  std::unique_ptr<store::AnalyticsStore> analytics;
+  std::unique_ptr<queue::EventQueue> queue;              // ingest, worker
+  std::unique_ptr<store::AnalyticsStore> analytics;      // worker, api
+  std::unique_ptr<realtime::PubSub> pubsub;
   std::unique_ptr<enrich::UserAgentParser> user_agents;
   std::unique_ptr<enrich::GeoLocator> geo;
   std::unique_ptr<auth::TokenVerifier> tokens;
@@ -44,11 +46,14 @@ struct ServerApp::Parts {
   std::unique_ptr<pipeline::DefinitionRegistrar> definitions;
   std::unique_ptr<pipeline::Worker> worker;
   std::unique_ptr<core::ThreadPool> blocking;
+  std::unique_ptr<api::StatsDeps> stats;
+  std::unique_ptr<api::LiveDeps> live;
   std::unique_ptr<net::Server> server;
   std::int64_t started_ms = 0;
 };
 
-ServerApp::ServerApp(core::Config config) : config_(std::move(config)) {}
+ServerApp::ServerApp(core::Config config, Roles roles)
+    : config_(std::move(config)), roles_(std::move(roles)) {}
 
 ServerApp::~ServerApp() = default;
 
@@ -77,41 +82,66 @@ void run_at_background_priority(const std::function<void()>& fn) {
   if (error) std::rethrow_exception(error);
 }
 
-void route(ingest::IngestService& ingest, const api::StatsDeps& stats, core::ThreadPool& blocking,
-           queue::EventQueue& queue, store::AnalyticsStore& analytics, net::HttpRequest&& req,
+void cors_preflight(const net::HttpRequest& req, const net::Responder& respond) {
+  // CORS preflight for browsers posting events from the site's own pages.
+  net::HttpResponse res;
+  res.status = 204;
+  res.content_type.clear();
+  res.headers.emplace_back("Access-Control-Allow-Origin", std::string(req.header("origin")));
+  res.headers.emplace_back("Access-Control-Allow-Methods", "POST");
+  res.headers.emplace_back("Access-Control-Allow-Headers", "content-type, authorization");
+  res.headers.emplace_back("Access-Control-Max-Age", "86400");
+  respond(std::move(res));
+}
+
+// Readiness of what this process uses: the queue (ingest, worker), the store (worker, api)
+// and, for the worker, its loop.
+void readiness(ServerApp::PartsView parts, const net::Responder& respond) {
+  bool queued = parts.blocking->submit([parts, respond] {
+    std::string body = R"({"status":"%s","role":)" + core::json_quote(parts.role);
+    bool ok = true;
+    if (parts.queue != nullptr) {
+      bool q = parts.queue->healthy();
+      ok = ok && q;
+      body += fmt::format(R"(,"queue":{})", q);
+    }
+    if (parts.analytics != nullptr) {
+      bool st = false;
+      try {
+        st = parts.analytics->healthy();
+      } catch (const std::exception& e) {
+        core::log::warn(std::string("readiness: store: ") + e.what());
+      }
+      ok = ok && st;
+      body += fmt::format(R"(,"store":{})", st);
+    }
+    if (parts.worker != nullptr) {
+      bool w = parts.worker->healthy();
+      ok = ok && w;
+      auto stats = parts.worker->stats();
+      body += fmt::format(R"(,"worker":{},"events_written":{},"batches":{})", w,
+                          stats.events_written, stats.batches);
+    }
+    body += "}";
+    body.replace(body.find("%s"), 2, ok ? "ready" : "not_ready");
+    respond(net::HttpResponse::json(ok ? 200 : 503, std::move(body)));
+  });
+  if (!queued) respond(net::HttpResponse::error(503, "busy", "server busy"));
+}
+
+void route(ServerApp::PartsView parts, const api::StatsDeps* stats, net::HttpRequest&& req,
            net::Responder respond) {
   if (req.path == "/healthz" && req.method == "GET") {
     respond(net::HttpResponse::json(200, R"({"status":"ok"})"));
     return;
   }
   if (req.path == "/readyz" && req.method == "GET") {
-    bool queued = blocking.submit([&queue, &analytics, respond] {
-      bool queue_ok = queue.healthy();
-      bool store_ok = false;
-      try {
-        store_ok = analytics.healthy();
-      } catch (const std::exception& e) {
-        core::log::warn(std::string("readiness: store: ") + e.what());
-      }
-      bool ok = queue_ok && store_ok;
-      respond(net::HttpResponse::json(ok ? 200 : 503,
-                                      fmt::format(R"({{"status":"{}","queue":{},"store":{}}})",
-                                                  ok ? "ready" : "not_ready", queue_ok, store_ok)));
-    });
-    if (!queued) respond(net::HttpResponse::error(503, "busy", "server busy"));
+    readiness(parts, respond);
     return;
   }
-  if (req.path == "/api/track") {
+  if (req.path == "/api/track" && parts.ingest != nullptr) {
     if (req.method == "OPTIONS") {
-      // CORS preflight for browsers posting events from the site's own pages.
-      net::HttpResponse res;
-      res.status = 204;
-      res.content_type.clear();
-      res.headers.emplace_back("Access-Control-Allow-Origin", std::string(req.header("origin")));
-      res.headers.emplace_back("Access-Control-Allow-Methods", "POST");
-      res.headers.emplace_back("Access-Control-Allow-Headers", "content-type, authorization");
-      res.headers.emplace_back("Access-Control-Max-Age", "86400");
-      respond(std::move(res));
+      cors_preflight(req, respond);
       return;
     }
     if (req.method != "POST") {
@@ -119,21 +149,35 @@ void route(ingest::IngestService& ingest, const api::StatsDeps& stats, core::Thr
       return;
     }
     std::string origin(req.header("origin"));
-    ingest::handle_track(ingest, std::move(req), [origin, respond](net::HttpResponse res) {
+    ingest::handle_track(*parts.ingest, std::move(req), [origin, respond](net::HttpResponse res) {
       if (!origin.empty()) res.headers.emplace_back("Access-Control-Allow-Origin", origin);
       respond(std::move(res));
     });
     return;
   }
-  if (req.path == "/api/v2/query") {
+  if (req.path == "/api/v2/query" && stats != nullptr) {
     if (req.method != "POST") {
       respond(net::HttpResponse::error(405, "method_not_allowed", "use POST"));
       return;
     }
-    api::handle_stats_query(stats, std::move(req), std::move(respond));
+    api::handle_stats_query(*stats, std::move(req), std::move(respond));
     return;
   }
   respond(net::HttpResponse::error(404, "not_found", "no such endpoint"));
+}
+
+// Worker → PubSub: one record per project and stored batch, for dashboards' "last stored".
+void publish_batch(realtime::PubSub& pubsub, const std::vector<store::StoredEvent>& events,
+                   const std::vector<store::SessionRow>& sessions) {
+  std::map<std::string_view, std::pair<std::size_t, std::size_t>> per_project;
+  for (const auto& e : events) ++per_project[e.event->project_id].first;
+  for (const auto& s : sessions) ++per_project[s.project_id].second;
+  auto now = core::now_ms();
+  for (const auto& [project, counts] : per_project) {
+    pubsub.publish(api::pipeline_channel(project),
+                   fmt::format(R"({{"type":"stored","events":{},"sessions":{},"at":{}}})",
+                               counts.first, counts.second, now));
+  }
 }
 
 }  // namespace
@@ -142,83 +186,102 @@ core::Status ServerApp::start() {
   auto p = std::make_unique<Parts>();
   p->started_ms = core::now_ms();
   const auto& c = config_;
+  const Roles& roles = roles_;
+  if (auto valid = validate_backends(roles, c); !valid) return valid.error();
+
   std::error_code ec;
   std::filesystem::create_directories(c.data_dir, ec);
   if (ec) return fail(fmt::format("data_dir '{}': {}", c.data_dir, ec.message()));
 
+  // Projects, tokens and event definitions: SQLite in data_dir. Processes of one machine
+  // share the file (WAL); PostgreSQL for several machines is the AppStore's other backend.
   auto app = appdb::open_sqlite_store(app_db_path(c.data_dir));
   if (!app) return fail("app database: " + app.error().message);
   p->app = std::move(*app);
   p->app->migrate();
 
-  queue::LocalLogOptions qo;
-  qo.dir = queue_dir(c.data_dir);
-  qo.segment_bytes = c.queue_segment_bytes;
-  qo.group_commit_window = std::chrono::microseconds(c.queue_group_commit_us);
-  qo.max_backlog_bytes = c.queue_max_backlog_bytes;
-  auto q = queue::open_local_log(qo);
-  if (!q) return fail("queue: " + q.error().message);
-  p->queue = std::move(*q);
+  auto pubsub = open_pub_sub(c);
+  if (!pubsub) return fail("pubsub: " + pubsub.error().message);
+  p->pubsub = std::move(*pubsub);
 
-  // The embedded engine's threads (merges, parsing) inherit the priority of the thread that
-  // opens it: open it from a lower-priority thread so acks win the two cores over
-  // background analytics work, which may lag (the queue holds the backlog).
-  core::Result<std::unique_ptr<store::AnalyticsStore>> analytics = fail("not opened");
-  run_at_background_priority([&] {
-    analytics = store::open_chdb_store(analytics_dir(c.data_dir), c.chdb_library);
-    if (analytics) store::apply_migrations(**analytics);
-  });
-  if (!analytics) return fail("analytics store: " + analytics.error().message);
-  p->analytics = std::move(*analytics);
-
-  auto ua = enrich::UserAgentParser::load(c.uap_regexes);
-  if (!ua) return fail("uap_regexes: " + ua.error().message);
-  p->user_agents = std::move(*ua);
-
-  std::string geo_v4 =
-      c.geo_database.empty() ? enrich::GeoLocator::find_default_database(false) : c.geo_database;
-  std::string geo_v6 = c.geo_database_v6.empty() && c.geo_database.empty()
-                           ? enrich::GeoLocator::find_default_database(true)
-                           : c.geo_database_v6;
-  if (geo_v4.empty()) {
-    core::log::warn("no geo database found: country, region and city stay empty");
-  } else {
-    auto geo = enrich::GeoLocator::open(geo_v4, geo_v6);
-    if (!geo) return fail("geo_database: " + geo.error().message);
-    p->geo = std::move(*geo);
+  if (roles.ingest || roles.worker) {
+    auto q = open_event_queue(c);
+    if (!q) return fail("queue: " + q.error().message);
+    p->queue = std::move(*q);
   }
-  auto proxies = enrich::TrustedProxies::parse(c.trusted_proxies);
-  if (!proxies) return fail("trusted_proxies: " + proxies.error().message);
 
-  p->tokens = std::make_unique<auth::TokenVerifier>(
-      *p->app, std::chrono::milliseconds(c.token_cache_ttl_ms));
-  ingest::IngestDeps deps;
-  deps.config = &config_;
-  deps.app = p->app.get();
-  deps.tokens = p->tokens.get();
-  deps.queue = p->queue.get();
-  deps.user_agents = p->user_agents.get();
-  deps.geo = p->geo.get();
-  p->ingest = std::make_unique<ingest::IngestService>(deps, std::move(*proxies));
+  if (roles.worker || roles.api) {
+    // The embedded engine's threads (merges, parsing) inherit the priority of the thread
+    // that opens it: open it from a lower-priority thread so acks win the two cores over
+    // background analytics work, which may lag (the queue holds the backlog).
+    core::Result<std::unique_ptr<store::AnalyticsStore>> analytics = fail("not opened");
+    run_at_background_priority([&] { analytics = open_analytics_store(c); });
+    if (!analytics) return fail("analytics store: " + analytics.error().message);
+    p->analytics = std::move(*analytics);
+  }
 
-  p->sink = std::make_unique<pipeline::StoreSink>(*p->analytics);
-  p->definitions = std::make_unique<pipeline::DefinitionRegistrar>(*p->app);
-  pipeline::WorkerOptions wo;
-  wo.batch_max_events = c.batch_max_events;
-  wo.batch_max_wait = std::chrono::milliseconds(c.batch_max_wait_ms);
-  wo.session_timeout = std::chrono::milliseconds(c.session_timeout_ms);
-  p->worker = std::make_unique<pipeline::Worker>(*p->queue, *p->sink, wo);
-  p->worker->on_batch_written(
-      [defs = p->definitions.get()](const std::vector<store::StoredEvent>& events,
-                                    const std::vector<store::SessionRow>& /*sessions*/) {
-        try {
-          defs->observe(events);
-        } catch (const std::exception& e) {
-          // The events are stored; the definition is registered when the id is seen again.
-          core::log::warn(std::string("event definition registration failed: ") + e.what());
-        }
-      });
-  run_at_background_priority([&] { p->worker->start(); });  // its thread inherits it
+  if (roles.ingest || roles.api) {
+    p->tokens = std::make_unique<auth::TokenVerifier>(
+        *p->app, std::chrono::milliseconds(c.token_cache_ttl_ms));
+  }
+
+  if (roles.ingest) {
+    auto ua = enrich::UserAgentParser::load(c.uap_regexes);
+    if (!ua) return fail("uap_regexes: " + ua.error().message);
+    p->user_agents = std::move(*ua);
+
+    std::string geo_v4 =
+        c.geo_database.empty() ? enrich::GeoLocator::find_default_database(false) : c.geo_database;
+    std::string geo_v6 = c.geo_database_v6.empty() && c.geo_database.empty()
+                             ? enrich::GeoLocator::find_default_database(true)
+                             : c.geo_database_v6;
+    if (geo_v4.empty()) {
+      core::log::warn("no geo database found: country, region and city stay empty");
+    } else {
+      auto geo = enrich::GeoLocator::open(geo_v4, geo_v6);
+      if (!geo) return fail("geo_database: " + geo.error().message);
+      p->geo = std::move(*geo);
+    }
+    auto proxies = enrich::TrustedProxies::parse(c.trusted_proxies);
+    if (!proxies) return fail("trusted_proxies: " + proxies.error().message);
+
+    ingest::IngestDeps deps;
+    deps.config = &config_;
+    deps.app = p->app.get();
+    deps.tokens = p->tokens.get();
+    deps.queue = p->queue.get();
+    deps.user_agents = p->user_agents.get();
+    deps.geo = p->geo.get();
+    deps.on_durable = [pubsub = p->pubsub.get()](const std::vector<std::string>& payloads) {
+      for (const auto& payload : payloads) {
+        auto key = core::peek_session_key(payload);
+        if (key) pubsub->publish(api::live_events_channel(key->project_id), payload);
+      }
+    };
+    p->ingest = std::make_unique<ingest::IngestService>(deps, std::move(*proxies));
+  }
+
+  if (roles.worker) {
+    p->sink = std::make_unique<pipeline::StoreSink>(*p->analytics);
+    p->definitions = std::make_unique<pipeline::DefinitionRegistrar>(*p->app);
+    pipeline::WorkerOptions wo;
+    wo.batch_max_events = c.batch_max_events;
+    wo.batch_max_wait = std::chrono::milliseconds(c.batch_max_wait_ms);
+    wo.session_timeout = std::chrono::milliseconds(c.session_timeout_ms);
+    p->worker = std::make_unique<pipeline::Worker>(*p->queue, *p->sink, wo);
+    p->worker->on_batch_written([defs = p->definitions.get(), pubsub = p->pubsub.get()](
+                                    const std::vector<store::StoredEvent>& events,
+                                    const std::vector<store::SessionRow>& sessions) {
+      try {
+        defs->observe(events);
+      } catch (const std::exception& e) {
+        // The events are stored; the definition is registered when the id is seen again.
+        core::log::warn(std::string("event definition registration failed: ") + e.what());
+      }
+      publish_batch(*pubsub, events, sessions);
+    });
+    run_at_background_priority([&] { p->worker->start(); });  // its thread inherits it
+  }
 
   p->blocking = std::make_unique<core::ThreadPool>(4, 1024);
 
@@ -231,28 +294,41 @@ core::Status ServerApp::start() {
   so.max_body_bytes = c.max_body_bytes;
   so.max_ws_message_bytes = c.max_frame_bytes;
   net::Handlers handlers;
-  api::StatsDeps stats{p->app.get(), p->tokens.get(), p->analytics.get(), p->blocking.get()};
-  auto* parts = p.get();
-  handlers.http = [parts, stats](net::HttpRequest&& req, net::Responder respond) {
-    route(*parts->ingest, stats, *parts->blocking, *parts->queue, *parts->analytics, std::move(req),
-          std::move(respond));
+  if (roles.api) {
+    p->stats = std::make_unique<api::StatsDeps>(
+        api::StatsDeps{p->app.get(), p->tokens.get(), p->analytics.get(), p->blocking.get()});
+    p->live = std::make_unique<api::LiveDeps>(
+        api::LiveDeps{p->tokens.get(), p->pubsub.get(), p->blocking.get()});
+  }
+  PartsView view{roles.name,         p->ingest.get(),   p->queue.get(),
+                 p->analytics.get(), p->worker.get(),   p->blocking.get()};
+  const api::StatsDeps* stats = p->stats.get();
+  const api::LiveDeps* live = p->live.get();
+  handlers.http = [view, stats](net::HttpRequest&& req, net::Responder respond) {
+    route(view, stats, std::move(req), std::move(respond));
   };
   handlers.websocket =
-      [parts](const net::HttpRequest& req,
-              std::shared_ptr<net::WsConnection> conn) -> std::shared_ptr<net::WsSession> {
-    if (req.path != "/") return nullptr;
-    return ingest::make_sdk_socket(*parts->ingest, req, std::move(conn));
+      [view, live](const net::HttpRequest& req,
+                   std::shared_ptr<net::WsConnection> conn) -> std::shared_ptr<net::WsSession> {
+    if (req.path == "/" && view.ingest != nullptr) {
+      return ingest::make_sdk_socket(*view.ingest, req, std::move(conn));
+    }
+    if (req.path == "/api/live" && live != nullptr) {
+      return api::make_live_socket(*live, req, std::move(conn));
+    }
+    return nullptr;
   };
   p->server = std::make_unique<net::Server>(so, std::move(handlers));
   try {
     p->server->start();
   } catch (const std::exception& e) {
-    p->worker->stop();
+    if (p->worker) p->worker->stop();
     return fail(e.what());
   }
-  core::log::info(fmt::format("bklit serve listening on {}:{} (data in {}), ready in {} ms",
-                              so.host, p->server->port(), c.data_dir,
-                              core::now_ms() - p->started_ms));
+  core::log::info(fmt::format(
+      "bklit {} listening on {}:{} (queue {}, analytics {}, pubsub {}), ready in {} ms",
+      roles.name, so.host, p->server->port(), c.queue, c.analytics, c.pubsub,
+      core::now_ms() - p->started_ms));
   parts_ = std::move(p);
   return core::Ok{};
 }
@@ -262,17 +338,20 @@ void ServerApp::stop() {
   auto& p = *parts_;
   p.server->stop_accepting();
   // Refuse new messages, then wait until every accepted one is durable and its ack queued.
-  p.ingest->begin_shutdown();
-  p.ingest->wait_idle();
+  if (p.ingest) {
+    p.ingest->begin_shutdown();
+    p.ingest->wait_idle();
+  }
   p.server->close_websockets(1001, "server restarting");
   for (int i = 0; i < 40 && p.server->open_websockets() > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   p.server->stop();
   p.blocking->shutdown();
-  p.worker->stop();
-  p.queue->close();
+  if (p.worker) p.worker->stop();
+  if (p.queue) p.queue->close();
   p.analytics.reset();
+  p.pubsub.reset();
   p.app.reset();
   parts_.reset();
 }

@@ -7,6 +7,7 @@
 #include "bklit/auth/origin.hpp"
 #include "bklit/core/clock.hpp"
 #include "bklit/core/ids.hpp"
+#include "bklit/core/log.hpp"
 #include "bklit/enrich/acquisition.hpp"
 #include "bklit/enrich/screen.hpp"
 #include "bklit/enrich/visitor_id.hpp"
@@ -279,9 +280,22 @@ bool IngestService::append(std::vector<std::string> payloads,
     if (shutting_down_) return false;
     ++in_flight_;
   }
-  deps_.queue->append(std::move(payloads),
-                      [this, n, done = std::move(done)](queue::AppendStatus status) {
-                        if (status == queue::AppendStatus::kDurable) accepted_ += n;
+  // Live fan-out needs the payloads after the append; copy them only when it is wired.
+  std::vector<std::string> copies;
+  if (deps_.on_durable) copies = payloads;
+  deps_.queue->append(std::move(payloads), [this, n, done = std::move(done),
+                                            copies = std::move(copies)](queue::AppendStatus status) {
+                        if (status == queue::AppendStatus::kDurable) {
+                          accepted_ += n;
+                          if (deps_.on_durable) {
+                            try {
+                              deps_.on_durable(copies);
+                            } catch (const std::exception& e) {
+                              core::log::warn(std::string("ingest: live publish failed: ") +
+                                              e.what());
+                            }
+                          }
+                        }
                         done(status);
                         std::lock_guard lock(idle_mu_);
                         if (--in_flight_ == 0) idle_cv_.notify_all();

@@ -1,5 +1,8 @@
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
+#include <set>
+#include <utility>
 
 #include "bklit/store/row_writer.hpp"
 #include "bklit/store/sql_dialect.hpp"
@@ -79,6 +82,75 @@ SessionRow session_from_json(const json::object& o) {
   return s;
 }
 
+// The queue positions among `events` that the table already holds. For engines without
+// insert_deduplication_token (ClickHouse before 22.2), where a replayed batch would otherwise
+// be stored twice. Exact, not a high-water mark: one batch is one INSERT, which lands whole or
+// not at all, and (shard, seq) names one queued event. The time and project bounds let the
+// server prune by partition and primary key instead of scanning the table.
+std::set<std::pair<std::uint32_t, std::uint64_t>> stored_positions(
+    AnalyticsStore& store, const std::vector<StoredEvent>& events) {
+  std::set<std::pair<std::uint32_t, std::uint64_t>> found;
+  std::set<std::string_view> projects;
+  std::vector<std::pair<std::uint32_t, std::pair<std::uint64_t, std::uint64_t>>> shards;
+  std::int64_t min_s = INT64_MAX, max_s = 0;
+  for (const auto& stored : events) {
+    if (stored.event == nullptr) continue;
+    projects.insert(stored.event->project_id);
+    std::int64_t s = stored.event->timestamp_ms > 0 ? stored.event->timestamp_ms / 1000 : 0;
+    min_s = std::min(min_s, s);
+    max_s = std::max(max_s, s);
+    auto it = std::find_if(shards.begin(), shards.end(),
+                           [&](const auto& e) { return e.first == stored.shard; });
+    if (it == shards.end()) {
+      shards.push_back({stored.shard, {stored.seq, stored.seq}});
+    } else {
+      it->second.first = std::min(it->second.first, stored.seq);
+      it->second.second = std::max(it->second.second, stored.seq);
+    }
+  }
+  if (projects.empty()) return found;
+  std::string sql = "SELECT shard, seq FROM events WHERE project_id IN (";
+  bool first = true;
+  for (auto p : projects) {
+    if (!first) sql.push_back(',');
+    first = false;
+    sql::append_quoted(sql, p);
+  }
+  sql.append(") AND ts >= toDateTime(")
+      .append(std::to_string(min_s))
+      .append(") AND ts <= toDateTime(")
+      .append(std::to_string(max_s))
+      .append(") AND (");
+  for (std::size_t i = 0; i < shards.size(); ++i) {
+    sql.append(i > 0 ? " OR " : "")
+        .append("(shard = ")
+        .append(std::to_string(shards[i].first))
+        .append(" AND seq BETWEEN ")
+        .append(std::to_string(shards[i].second.first))
+        .append(" AND ")
+        .append(std::to_string(shards[i].second.second))
+        .append(")");
+  }
+  sql.push_back(')');
+  std::string out = store.query(sql, "TabSeparated");
+  std::string_view rest(out);
+  while (!rest.empty()) {
+    auto nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    auto tab = line.find('\t');
+    if (tab != std::string_view::npos) {
+      std::uint32_t shard = 0;
+      std::uint64_t seq = 0;
+      std::from_chars(line.data(), line.data() + tab, shard);
+      std::from_chars(line.data() + tab + 1, line.data() + line.size(), seq);
+      found.emplace(shard, seq);
+    }
+    if (nl == std::string_view::npos) break;
+    rest.remove_prefix(nl + 1);
+  }
+  return found;
+}
+
 }  // namespace
 
 void AnalyticsWriter::begin_insert(std::string_view table, std::string_view columns,
@@ -98,9 +170,12 @@ void AnalyticsWriter::begin_insert(std::string_view table, std::string_view colu
 void AnalyticsWriter::write_events(const std::vector<StoredEvent>& events,
                                    const std::string& dedup_token) {
   begin_insert("events", event_columns(), dedup_token);
+  std::set<std::pair<std::uint32_t, std::uint64_t>> already;
+  if (dedup_token_support_ == 0) already = stored_positions(store_, events);
   std::size_t header = buffer_.size();
   for (const auto& stored : events) {
-    if (stored.event != nullptr) append_event_row(buffer_, *stored.event, stored.shard, stored.seq);
+    if (stored.event == nullptr || already.contains({stored.shard, stored.seq})) continue;
+    append_event_row(buffer_, *stored.event, stored.shard, stored.seq);
   }
   if (buffer_.size() == header) return;
   store_.execute(buffer_);

@@ -1,6 +1,8 @@
 #include <charconv>
+#include <chrono>
 #include <set>
 #include <string_view>
+#include <thread>
 
 #include "bklit/store/schema.hpp"
 #include "bklit/store/sql_text.hpp"
@@ -111,6 +113,23 @@ std::set<std::uint32_t> applied_versions(AnalyticsStore& store) {
   return versions;
 }
 
+// Several processes may start at once against one server. Every statement is idempotent
+// (IF NOT EXISTS), but two concurrent CREATEs can still both pass the existence check and
+// one then fails with "already exists"; running it again sees the table and succeeds. A
+// statement that keeps failing is a real error.
+void execute_idempotent(AnalyticsStore& store, std::string_view statement) {
+  constexpr int kAttempts = 4;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      store.execute(statement);
+      return;
+    } catch (const StoreError&) {
+      if (attempt >= kAttempts) throw;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 * attempt));
+  }
+}
+
 }  // namespace
 
 std::vector<Migration> analytics_migrations(const SqlDialect& dialect) {
@@ -120,13 +139,16 @@ std::vector<Migration> analytics_migrations(const SqlDialect& dialect) {
   };
 }
 
+// Race-safe enough for concurrent starters: each may run a migration the others are also
+// running (harmless, its statements are idempotent) and record it again; readers take the
+// DISTINCT versions and the highest one, so duplicate records change nothing.
 std::size_t apply_migrations(AnalyticsStore& store) {
-  store.execute(kMigrationsTable);
+  execute_idempotent(store, kMigrationsTable);
   auto applied = applied_versions(store);
   std::size_t count = 0;
   for (const auto& m : analytics_migrations(SqlDialect::for_version(store.version()))) {
     if (applied.contains(m.version)) continue;
-    for (const auto& statement : m.statements) store.execute(statement);
+    for (const auto& statement : m.statements) execute_idempotent(store, statement);
     std::string record = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (" +
                          std::to_string(m.version) + ", " + sql::quote(m.name) + ", now())";
     store.execute(record);
@@ -136,7 +158,7 @@ std::size_t apply_migrations(AnalyticsStore& store) {
 }
 
 std::uint32_t schema_version(AnalyticsStore& store) {
-  store.execute(kMigrationsTable);
+  execute_idempotent(store, kMigrationsTable);
   auto applied = applied_versions(store);
   return applied.empty() ? 0 : *applied.rbegin();
 }

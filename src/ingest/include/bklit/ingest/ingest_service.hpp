@@ -4,6 +4,7 @@
 // Shared by the WebSocket adapter (sdk_socket) and the HTTP batch endpoint (track_endpoint).
 
 #include <atomic>
+#include <functional>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -47,6 +48,9 @@ struct IngestDeps {
   queue::EventQueue* queue = nullptr;
   const enrich::UserAgentParser* user_agents = nullptr;
   const enrich::GeoLocator* geo = nullptr;  // optional
+  // Optional: called on the queue thread with the encoded events of each append once they
+  // are durable, before the clients are acked (live fan-out: must not block).
+  std::function<void(const std::vector<std::string>& payloads)> on_durable;
 };
 
 class IngestService {

@@ -1,6 +1,6 @@
 #pragma once
 // AnalyticsStore: the ClickHouse-dialect analytics database.
-// Implementations: chdb (embedded, in-process) and clickhouse_http (server, next issue).
+// Implementations: chdb (embedded, in-process) and clickhouse_http (a server over HTTP).
 // Everything above this interface (schema, row encoding, query builder) is shared.
 
 #include <stdexcept>

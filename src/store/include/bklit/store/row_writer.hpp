@@ -30,6 +30,9 @@ class AnalyticsWriter {
 
   // One INSERT statement per call (through AnalyticsStore::execute); the same dedup_token
   // again (a replayed batch) is dropped by engines that support insert_deduplication_token.
+  // On older engines write_events first leaves out the events whose (shard, seq) the table
+  // already holds, so a replay is not counted twice there either (one extra query per batch);
+  // replayed session rows are harmless anyway (readers take the highest version).
   // Events whose pointer is null are skipped. Throws StoreError on failure.
   void write_events(const std::vector<StoredEvent>& events, const std::string& dedup_token);
   void write_sessions(const std::vector<SessionRow>& sessions, const std::string& dedup_token);

@@ -1,0 +1,18 @@
+#pragma once
+// Names of the PubSub channels, in one place so publishers and subscribers agree.
+
+#include <string>
+#include <string_view>
+
+namespace bklit::realtime {
+
+struct LiveChannels {
+  // Live events of one project, as shown by its dashboard's live view.
+  static std::string project(std::string_view project_id) {
+    std::string channel = "live:";
+    channel.append(project_id);
+    return channel;
+  }
+};
+
+}  // namespace bklit::realtime

@@ -1,0 +1,127 @@
+// What every AnalyticsStore promises: statements and queries, engine errors, the detected
+// version, and the schema migrations (idempotent, safe for concurrent starters).
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "bklit/store/schema.hpp"
+#include "bklit/store/sql_dialect.hpp"
+#include "bklit/store/sql_text.hpp"
+#include "store_engines.hpp"
+
+namespace bklit::store::contract {
+namespace {
+
+class StoreContract : public ::testing::TestWithParam<Engine> {
+ protected:
+  void SetUp() override {
+    database_ = test_database(GetParam());
+    store_ = open_store(GetParam(), database_);
+  }
+  AnalyticsStore& store() { return *store_; }
+
+  std::string database_;
+  std::unique_ptr<AnalyticsStore> store_;
+};
+
+TEST_P(StoreContract, ExecuteThenQueryInEveryFormat) {
+  store().execute("CREATE TABLE items (id UInt32, name String) ENGINE = MergeTree() ORDER BY id");
+  store().execute("INSERT INTO items VALUES (1, 'one'), (2, 'tab\\there')");
+  store().execute("INSERT INTO items (id, name) FORMAT TabSeparated\n3\tthree\n4\tq'uote\n");
+  EXPECT_EQ(store().query("SELECT count() FROM items", "TabSeparated"), "4\n");
+  EXPECT_EQ(store().query("SELECT id, name FROM items WHERE id <= 2 ORDER BY id", "TabSeparated"),
+            "1\tone\n2\ttab\\there\n");
+  EXPECT_EQ(store().query("SELECT id, name FROM items WHERE id = 4", "JSONEachRow"),
+            "{\"id\":4,\"name\":\"q'uote\"}\n");
+  // A trailing comment must not swallow the FORMAT clause the store adds.
+  EXPECT_EQ(store().query("SELECT max(id) FROM items -- the newest", "TabSeparated"), "4\n");
+}
+
+TEST_P(StoreContract, EngineErrorsThrowStoreErrorWithTheEngineMessage) {
+  store().execute("CREATE TABLE t (a UInt8) ENGINE = MergeTree() ORDER BY a");
+  try {
+    store().query("SELECT no_such_column FROM t", "TabSeparated");
+    FAIL() << "expected StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("no_such_column"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(store().execute("CREATE TABLE broken (a UInt8) ENGINE = NoSuchEngine"), StoreError);
+  EXPECT_THROW(store().execute("INSERT INTO t FORMAT TabSeparated\nnot-a-number\n"), StoreError);
+  // The store is still usable after errors.
+  EXPECT_EQ(store().query("SELECT count() FROM t", "TabSeparated"), "0\n");
+  EXPECT_TRUE(store().healthy());
+}
+
+TEST_P(StoreContract, VersionIsTheEngines) {
+  EngineVersion v = store().version();
+  EXPECT_GT(v.major, 0);
+  std::string text = store().query("SELECT version()", "TabSeparated");
+  EXPECT_EQ(v.text + "\n", text);
+  EXPECT_EQ(v.major, sql::parse_engine_version(text).major);
+}
+
+TEST_P(StoreContract, InsertJsonRowsWithDedupToken) {
+  const SqlDialect dialect = SqlDialect::for_version(store().version());
+  store().execute("CREATE TABLE j (id UInt32, s String) ENGINE = MergeTree() ORDER BY id" +
+                  dialect.merge_tree_settings());
+  std::string rows = "{\"id\":1,\"s\":\"a\\\"b\"}\n{\"id\":2,\"s\":\"ü\\n\"}\n";
+  store().insert_json_rows("j", rows, "batch-1");
+  store().insert_json_rows("j", rows, "batch-1");  // replay: dropped where tokens work
+  std::string expected = dialect.dedup_token ? "2\n" : "4\n";
+  EXPECT_EQ(store().query("SELECT count() FROM j", "TabSeparated"), expected);
+  EXPECT_EQ(store().query("SELECT s FROM j WHERE id = 1 LIMIT 1", "TabSeparated"), "a\"b\n");
+  EXPECT_EQ(store().query("SELECT hex(s) FROM j WHERE id = 2 LIMIT 1", "TabSeparated"), "C3BC0A\n");
+  EXPECT_THROW(store().insert_json_rows("j; DROP TABLE j", rows, ""), StoreError);
+}
+
+TEST_P(StoreContract, MigrationsApplyOnceThenAreANoOp) {
+  const auto all = analytics_migrations(SqlDialect::for_version(store().version()));
+  EXPECT_EQ(schema_version(store()), 0u);
+  EXPECT_EQ(apply_migrations(store()), all.size());
+  EXPECT_EQ(schema_version(store()), all.back().version);
+  EXPECT_EQ(apply_migrations(store()), 0u);
+  EXPECT_EQ(schema_version(store()), all.back().version);
+  // The tables exist and are empty.
+  EXPECT_EQ(store().query("SELECT count() FROM events", "TabSeparated"), "0\n");
+  EXPECT_EQ(store().query("SELECT count() FROM sessions", "TabSeparated"), "0\n");
+}
+
+TEST_P(StoreContract, ConcurrentStartersMigrateOnce) {
+  const auto all = analytics_migrations(SqlDialect::for_version(store().version()));
+  constexpr int kStarters = 4;
+  std::vector<std::unique_ptr<AnalyticsStore>> stores;
+  // Each starter has its own store (its own connections on the server).
+  for (int i = 0; i < kStarters; ++i) stores.push_back(open_store(GetParam(), database_));
+  std::atomic<int> failures{0};
+  std::atomic<bool> go{false};
+  std::vector<std::string> errors(kStarters);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kStarters; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go.load()) std::this_thread::yield();
+      try {
+        apply_migrations(*stores[i]);
+      } catch (const StoreError& e) {
+        errors[i] = e.what();
+        ++failures;
+      }
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0) << errors[0] << errors[1] << errors[2] << errors[3];
+  EXPECT_EQ(schema_version(store()), all.back().version);
+  EXPECT_EQ(apply_migrations(store()), 0u);
+  EXPECT_EQ(store().query("SELECT count() FROM events", "TabSeparated"), "0\n");
+  EXPECT_EQ(store().query("SELECT count() FROM sessions", "TabSeparated"), "0\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(Store, StoreContract,
+                         ::testing::Values(Engine::kChdb, Engine::kClickHouse),
+                         [](const auto& info) { return engine_name(info.param); });
+
+}  // namespace
+}  // namespace bklit::store::contract
