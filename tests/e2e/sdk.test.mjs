@@ -1,32 +1,51 @@
 // The published @bklit/sdk@1.0.1, unchanged, in headless system Chromium against the real
 // binary: a landing page with a UTM tag, two SPA navigations, one custom event, then the
-// tab closes. The Stats API must show one visit of three pages with that event.
+// tab closes. The Stats API must show one visit of three pages with that event. It runs
+// against `bklit serve` on its embedded defaults and against the scale-out deployment
+// (ingest, worker and api processes on Redis and ClickHouse), where a dashboard connected
+// to the api's live relay must also see the browser's events.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  breakdown, pollUntil, removeTempDir, requireFromRepo, sleep, startServer, totals,
+  WsClient, breakdown, pollUntil, removeTempDir, requireFromRepo, sleep, startServer, totals,
   waitForTotals,
 } from '../support/bklit.mjs';
+import { Deployment } from '../support/scaleout.mjs';
 import { startPageServer } from './sdk_page.mjs';
 
 const { chromium } = requireFromRepo('playwright-core');
 
-const SCREENSHOT = '/tmp/bklit-e2e-sdk.png';
-
-describe('published SDK in Chromium', { timeout: 110000 }, () => {
-  let server;
+for (const mode of ['embedded', 'split']) describe(`published SDK in Chromium (${mode})`, { timeout: 150000 }, () => {
+  const SCREENSHOT = `/tmp/bklit-e2e-sdk-${mode}.png`;
+  let server;  // answers the Stats API: serve, or the api process
+  let ingestServer;  // the SDK's WebSocket host: serve, or an ingest process
+  let deployment;
+  let dashboard;  // split: a live-relay client on the api
   let project;
   let pageServer;
   let browser;
   const consoleLines = [];
 
   before(async () => {
-    server = await startServer({ projects: [{ name: 'Browser shop', domain: '127.0.0.1' }] });
-    [project] = server.projects;
+    const projects = [{ name: 'Browser shop', domain: '127.0.0.1' }];
+    if (mode === 'split') {
+      deployment = await new Deployment({ projects }).start();
+      [project] = deployment.projects;
+      server = deployment.api;
+      [ingestServer] = deployment.ingests;
+      dashboard = new WsClient(server, { site_id: project.project_id, token: project.read_token },
+        { path: '/api/live' });
+      await dashboard.opened;
+      await dashboard.waitForFrame('ready');
+    } else {
+      server = await startServer({ projects });
+      [project] = server.projects;
+      ingestServer = server;
+    }
     pageServer = await startPageServer({
       projectId: project.project_id,
-      wsHost: server.wsUrl,
+      wsHost: ingestServer.wsUrl,
       apiKey: project.ingest_token,
       environment: 'development',
     });
@@ -40,7 +59,10 @@ describe('published SDK in Chromium', { timeout: 110000 }, () => {
   after(async () => {
     if (browser) await browser.close();
     if (pageServer) await new Promise((r) => { pageServer.close(r); pageServer.closeAllConnections(); });
-    if (server) {
+    if (dashboard) await dashboard.close();
+    if (deployment) {
+      await deployment.stop();
+    } else if (server) {
       try {
         await server.stop();
       } finally {
@@ -117,5 +139,14 @@ describe('published SDK in Chromium', { timeout: 110000 }, () => {
       JSON.stringify(utm));
     const sources = await breakdown(server, project, ['visits'], ['visit:source']);
     assert.deepEqual(sources.map((r) => [r.dims[0], r.m.visits]), [['newsletter', 1]]);
+
+    if (dashboard) {
+      // The ingest process published each event; the api relayed them to the dashboard.
+      const live = dashboard.frames.filter((f) => f.type === 'event').map((f) => f.event);
+      assert.deepEqual(live.filter((e) => e.type === 'pageview').map((e) => e.pathname),
+        ['/', '/pricing', '/signup'], JSON.stringify(live));
+      assert.equal(live.filter((e) => e.type === 'event').length, 1);
+      assert.ok(dashboard.frames.some((f) => f.type === 'stored'), 'a worker reported its batch');
+    }
   });
 });

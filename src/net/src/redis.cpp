@@ -84,8 +84,9 @@ core::Result<RedisOptions> parse_redis_url(std::string_view url) {
     rest = rest.substr(0, slash);
     if (!db.empty()) {
       int n = parse_int(db, 0, 1 << 20);
-      if (n < 0) return bad("Redis URL database must be a non-negative number, got '" +
-                            std::string(db) + "'");
+      if (n < 0)
+        return bad("Redis URL database must be a non-negative number, got '" + std::string(db) +
+                   "'");
       options.db = n;
     }
   }
@@ -157,7 +158,7 @@ void RedisConnection::disconnect() { impl_->close(); }
 // Closes the connection and throws: after an I/O error the stream position is unknown.
 void RedisConnection::Impl::fail(const RedisOptions& options, const std::string& what) {
   std::string detail = ctx != nullptr && ctx->errstr[0] != '\0' ? std::string(ctx->errstr)
-                                                                 : std::string("connection lost");
+                                                                : std::string("connection lost");
   close();
   throw RedisError("redis " + options.host + ":" + std::to_string(options.port) + ": " + what +
                    ": " + detail);

@@ -61,11 +61,12 @@ std::vector<QueueRecord> RedisStreamsQueue::poll(std::size_t max_records,
     bool progressed = false;
     if (now >= poll_retry_after_) {
       try {
-        for (const auto& plan : recovering) progressed = recover_step(plan, max_records) || progressed;
+        for (const auto& plan : recovering)
+          progressed = recover_step(plan, max_records) || progressed;
         if (!progressed && !live.empty()) {
-          auto block = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      deadline - Clock::now()),
-                                  std::chrono::milliseconds(0), kPollSlice);
+          auto block = std::clamp(
+              std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()),
+              std::chrono::milliseconds(0), kPollSlice);
           read_new(live, max_records, block);
           progressed = true;
         }
@@ -76,8 +77,8 @@ std::vector<QueueRecord> RedisStreamsQueue::poll(std::size_t max_records,
         if (poll_backoff_.count() == 0) {
           core::log::error(fmt::format("queue: poll from Redis failed: {}", e.what()));
         }
-        poll_backoff_ = std::min(kMaxPollBackoff,
-                                 std::max(std::chrono::milliseconds(50), poll_backoff_ * 2));
+        poll_backoff_ =
+            std::min(kMaxPollBackoff, std::max(std::chrono::milliseconds(50), poll_backoff_ * 2));
         poll_retry_after_ = Clock::now() + poll_backoff_;
         progressed = false;
       }
@@ -175,9 +176,9 @@ bool RedisStreamsQueue::recover_step(const ReadPlan& plan, std::size_t max_recor
     return true;
   }
   // kOwnPending: re-read our own pending entries (ours from before, and the claimed ones).
-  auto reply = poll_conn_.command({"XREADGROUP", "GROUP", options_.group, options_.consumer,
-                                   "COUNT", std::to_string(max_records), "STREAMS", key,
-                                   plan.cursor});
+  auto reply =
+      poll_conn_.command({"XREADGROUP", "GROUP", options_.group, options_.consumer, "COUNT",
+                          std::to_string(max_records), "STREAMS", key, plan.cursor});
   if (is_nogroup(reply)) {
     create_groups(poll_conn_, keys_, options_.group, options_.shards);
     return true;
@@ -194,8 +195,12 @@ bool RedisStreamsQueue::recover_step(const ReadPlan& plan, std::size_t max_recor
 
 void RedisStreamsQueue::read_new(const std::vector<ReadPlan>& plans, std::size_t max_records,
                                  std::chrono::milliseconds block) {
-  std::vector<std::string> args = {"XREADGROUP", "GROUP",  options_.group, options_.consumer,
-                                   "COUNT",      std::to_string(max_records)};
+  // COUNT applies per stream; what poll() cannot return yet waits in the shard's buffer, so
+  // split max_records over the shards to bound that buffer.
+  const std::size_t per_stream = std::max((max_records + plans.size() - 1) / plans.size(),
+                                          std::min<std::size_t>(max_records, 64));
+  std::vector<std::string> args = {"XREADGROUP",      "GROUP", options_.group,
+                                   options_.consumer, "COUNT", std::to_string(per_stream)};
   if (block.count() > 0) {
     args.emplace_back("BLOCK");
     args.push_back(std::to_string(block.count()));
@@ -293,7 +298,9 @@ void RedisStreamsQueue::ack(std::uint32_t shard, std::uint64_t up_to_seq) {
                ids.begin() + static_cast<std::ptrdiff_t>(end));
     commands.push_back(std::move(cmd));
   }
-  auto replies = ack_conn_.pipeline(commands);  // RedisError: the worker retries the ack
+  // RedisError propagates: the worker retries the ack.
+  auto replies =
+      retry_stale(ack_conn_, [&](net::RedisConnection& c) { return c.pipeline(commands); });
   for (const auto& reply : replies) {
     if (reply.is_error()) throw std::runtime_error("queue: XACK failed: " + reply.str);
   }

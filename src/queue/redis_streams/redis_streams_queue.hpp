@@ -62,9 +62,9 @@ class RedisStreamsQueue final : public EventQueue {
     Clock::time_point valid_until{};
     Phase phase = Phase::kClaimOthers;
     std::string own_cursor = "0";
-    bool inflight = false;                 // poll() is reading it: do not release
-    std::deque<QueueRecord> buffered;      // read from Redis, not yet returned by poll()
-    std::deque<std::uint64_t> delivered;   // returned by poll(), not yet acked
+    bool inflight = false;                // poll() is reading it: do not release
+    std::deque<QueueRecord> buffered;     // read from Redis, not yet returned by poll()
+    std::deque<std::uint64_t> delivered;  // returned by poll(), not yet acked
   };
 
   struct Transition {

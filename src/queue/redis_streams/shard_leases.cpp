@@ -49,9 +49,9 @@ void RedisStreamsQueue::maintenance_loop() {
 void RedisStreamsQueue::lease_tick() {
   try {
     renew_leases();
-    auto live = maint_conn_.command({"EVAL", kHeartbeatScript, "1", keys_.consumers(),
-                                     options_.consumer,
-                                     std::to_string(options_.lease_ttl.count())});
+    auto live =
+        maint_conn_.command({"EVAL", kHeartbeatScript, "1", keys_.consumers(), options_.consumer,
+                             std::to_string(options_.lease_ttl.count())});
     if (live.type != net::RedisReply::Type::kInteger) {
       throw std::runtime_error("consumer heartbeat failed: " + live.str);
     }
@@ -62,13 +62,20 @@ void RedisStreamsQueue::lease_tick() {
     note_redis(false, "shard lease upkeep", e.what());
     // Without Redis no lease can be renewed: stop delivering each shard when its lease may
     // have expired on the server, since another consumer may own it from then on.
-    std::lock_guard lock(mu_);
-    const auto now = Clock::now();
-    for (std::uint32_t s = 0; s < slots_.size(); ++s) {
-      if (slots_[s].lease != Lease::kNone && slots_[s].valid_until <= now) {
-        core::log::warn(fmt::format("queue: lease on shard {} expired unrenewed", s));
-        lose_lease(s, slots_[s]);
+    std::vector<std::uint32_t> expired;
+    {
+      std::lock_guard lock(mu_);
+      const auto now = Clock::now();
+      for (std::uint32_t s = 0; s < slots_.size(); ++s) {
+        if (slots_[s].lease != Lease::kNone && slots_[s].valid_until <= now) {
+          lose_lease(s, slots_[s]);
+          expired.push_back(s);
+        }
       }
+    }
+    if (!expired.empty()) {
+      core::log::warn(
+          fmt::format("queue: leases on shard(s) {} expired unrenewed", fmt::join(expired, ",")));
     }
   }
 }
@@ -85,25 +92,35 @@ void RedisStreamsQueue::renew_leases() {
   const std::string ttl = std::to_string(options_.lease_ttl.count());
   std::vector<std::vector<std::string>> commands;
   for (auto [s, epoch] : owned) {
-    commands.push_back({"EVAL", std::string(kRenewScript), "1", keys_.owner(s), options_.consumer,
-                        ttl});
+    commands.push_back(
+        {"EVAL", std::string(kRenewScript), "1", keys_.owner(s), options_.consumer, ttl});
   }
   // The server's lease ends ttl after it got the command, so ttl after sending is a safe
   // local bound; the 10% margin covers clock rate differences and the trip back.
   const auto sent = Clock::now();
-  auto replies = maint_conn_.pipeline(commands);
-  std::lock_guard lock(mu_);
-  for (std::size_t i = 0; i < owned.size(); ++i) {
-    auto [s, epoch] = owned[i];
-    Slot& slot = slots_[s];
-    if (slot.epoch != epoch || slot.lease == Lease::kNone) continue;
-    if (replies[i].is_error()) throw std::runtime_error("lease renewal failed: " + replies[i].str);
-    if (replies[i].integer == 1) {
-      slot.valid_until = sent + options_.lease_ttl * 9 / 10;
-    } else {
-      core::log::warn(fmt::format("queue: lease on shard {} was lost (expired or taken)", s));
-      lose_lease(s, slot);
+  auto replies =
+      retry_stale(maint_conn_, [&](net::RedisConnection& c) { return c.pipeline(commands); });
+  std::vector<std::uint32_t> lost;
+  {
+    std::lock_guard lock(mu_);
+    for (std::size_t i = 0; i < owned.size(); ++i) {
+      auto [s, epoch] = owned[i];
+      Slot& slot = slots_[s];
+      if (slot.epoch != epoch || slot.lease == Lease::kNone) continue;
+      if (replies[i].is_error()) {
+        throw std::runtime_error("lease renewal failed: " + replies[i].str);
+      }
+      if (replies[i].integer == 1) {
+        slot.valid_until = sent + options_.lease_ttl * 9 / 10;
+      } else {
+        lose_lease(s, slot);
+        lost.push_back(s);
+      }
     }
+  }
+  if (!lost.empty()) {
+    core::log::warn(fmt::format("queue: leases on shard(s) {} were lost (expired or taken)",
+                                fmt::join(lost, ",")));
   }
 }
 
@@ -212,8 +229,8 @@ void RedisStreamsQueue::release_idle_extras() {
   if (idle.empty()) return;
   std::vector<std::vector<std::string>> commands;
   for (auto s : idle) {
-    commands.push_back({"EVAL", std::string(kReleaseScript), "1", keys_.owner(s),
-                        options_.consumer});
+    commands.push_back(
+        {"EVAL", std::string(kReleaseScript), "1", keys_.owner(s), options_.consumer});
   }
   auto replies = maint_conn_.pipeline(commands);
   std::lock_guard lock(mu_);
@@ -243,7 +260,8 @@ void RedisStreamsQueue::refresh_stats() {
     commands.push_back({"XLEN", keys_.stream(s)});
   }
   try {
-    auto replies = maint_conn_.pipeline(commands);
+    auto replies =
+        retry_stale(maint_conn_, [&](net::RedisConnection& c) { return c.pipeline(commands); });
     std::uint64_t records = 0;
     bool groups_missing = false;
     for (std::size_t i = 0; i + 1 < replies.size(); i += 2) {
@@ -278,8 +296,8 @@ void RedisStreamsQueue::refresh_stats() {
       create_groups(maint_conn_, keys_, options_.group, options_.shards);
     }
     const std::uint64_t seen = seen_records_.load();
-    const std::uint64_t avg = seen > 0 ? std::max<std::uint64_t>(1, seen_bytes_.load() / seen)
-                                       : kDefaultRecordBytes;
+    const std::uint64_t avg =
+        seen > 0 ? std::max<std::uint64_t>(1, seen_bytes_.load() / seen) : kDefaultRecordBytes;
     backlog_bytes_.store(records * avg);
     note_redis(true, "", "");
   } catch (const std::exception& e) {
@@ -347,9 +365,11 @@ void RedisStreamsQueue::release_all_on_close() {
   if (!consumed) return;
   // Make our unacked entries look long idle so the next owner takes them over at once
   // instead of after claim_idle; then free the leases and leave the consumer set.
-  const std::string idle = std::to_string(
-      (options_.claim_idle + std::chrono::hours(24)).count());
+  const std::string idle = std::to_string((options_.claim_idle + std::chrono::hours(24)).count());
   try {
+    if (!owned.empty()) {
+      retry_stale(maint_conn_, [](net::RedisConnection& c) { return c.command({"PING"}); });
+    }
     for (auto s : owned) {
       const std::string key = keys_.stream(s);
       auto pending = maint_conn_.command(
@@ -365,15 +385,15 @@ void RedisStreamsQueue::release_all_on_close() {
     }
     std::vector<std::vector<std::string>> commands;
     for (auto s : owned) {
-      commands.push_back({"EVAL", std::string(kReleaseScript), "1", keys_.owner(s),
-                          options_.consumer});
+      commands.push_back(
+          {"EVAL", std::string(kReleaseScript), "1", keys_.owner(s), options_.consumer});
     }
     commands.push_back({"ZREM", keys_.consumers(), options_.consumer});
     maint_conn_.pipeline(commands);
   } catch (const std::exception& e) {
-    core::log::warn(fmt::format(
-        "queue: could not give back shard leases at close ({}); they expire in {} ms", e.what(),
-        options_.lease_ttl.count()));
+    core::log::warn(
+        fmt::format("queue: could not give back shard leases at close ({}); they expire in {} ms",
+                    e.what(), options_.lease_ttl.count()));
   }
 }
 

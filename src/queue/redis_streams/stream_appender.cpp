@@ -99,8 +99,8 @@ void StreamAppender::write(std::vector<Pending>& batch) {
     if (p.verdict != AppendStatus::kDurable) continue;
     for (auto& payload : p.payloads) {
       bytes += payload.size();
-      commands.push_back({"XADD", keys_.stream(shard_of(payload, shards_)), "*", "p",
-                          std::move(payload)});
+      commands.push_back(
+          {"XADD", keys_.stream(shard_of(payload, shards_)), "*", "p", std::move(payload)});
     }
   }
   if (commands.empty()) return;
@@ -118,7 +118,7 @@ void StreamAppender::write(std::vector<Pending>& batch) {
 
   std::vector<net::RedisReply> replies;
   try {
-    replies = conn_.pipeline(commands);
+    replies = retry_stale(conn_, [&](net::RedisConnection& c) { return c.pipeline(commands); });
   } catch (const net::RedisError& e) {
     backoff_ = std::min(kMaxBackoff, std::max(kMinBackoff, backoff_ * 2));
     retry_after_ = std::chrono::steady_clock::now() + backoff_;
@@ -138,8 +138,8 @@ void StreamAppender::write(std::vector<Pending>& batch) {
     if (p.verdict != AppendStatus::kDurable) continue;
     for (std::size_t k = 0; k < p.payloads.size(); ++k, ++i) {
       const auto& reply = replies[i];
-      bool ok = reply.type == net::RedisReply::Type::kString &&
-                seq_of_stream_id(reply.str).has_value();
+      bool ok =
+          reply.type == net::RedisReply::Type::kString && seq_of_stream_id(reply.str).has_value();
       if (!ok) {
         p.verdict = AppendStatus::kFailed;
         if (!logged) {

@@ -92,7 +92,8 @@ std::set<std::pair<std::uint32_t, std::uint64_t>> stored_positions(
   std::set<std::pair<std::uint32_t, std::uint64_t>> found;
   std::set<std::string_view> projects;
   std::vector<std::pair<std::uint32_t, std::pair<std::uint64_t, std::uint64_t>>> shards;
-  std::int64_t min_s = INT64_MAX, max_s = 0;
+  std::int64_t min_s = INT64_MAX;
+  std::int64_t max_s = 0;
   for (const auto& stored : events) {
     if (stored.event == nullptr) continue;
     projects.insert(stored.event->project_id);

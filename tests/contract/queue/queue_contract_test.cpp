@@ -204,9 +204,8 @@ TEST_P(QueueContract, CloseWakesABlockedPollAndRefusesAppends) {
 }
 
 TEST_P(QueueContract, PayloadsAreBinarySafe) {
-  std::vector<std::string> payloads = {
-      std::string("\0\0\0", 3), std::string("a\0b\r\n\xff\xfe", 7), std::string(1, '\0'),
-      std::string(100000, '\0') + "end"};
+  std::vector<std::string> payloads = {std::string("\0\0\0", 3), std::string("a\0b\r\n\xff\xfe", 7),
+                                       std::string(1, '\0'), std::string(100000, '\0') + "end"};
   std::string all_bytes;
   for (int c = 0; c < 256; ++c) all_bytes.push_back(static_cast<char>(c));
   payloads.push_back(all_bytes);

@@ -118,8 +118,7 @@ inline std::vector<QueueRecord> poll_n(EventQueue& q, std::size_t n, millisecond
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (out.size() < n && std::chrono::steady_clock::now() < deadline) {
     auto got = q.poll(n - out.size(), milliseconds(100));
-    out.insert(out.end(), std::make_move_iterator(got.begin()),
-               std::make_move_iterator(got.end()));
+    out.insert(out.end(), std::make_move_iterator(got.begin()), std::make_move_iterator(got.end()));
   }
   return out;
 }

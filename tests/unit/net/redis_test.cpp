@@ -61,9 +61,9 @@ TEST(ParseRedisUrl, Ipv6Literal) {
 }
 
 TEST(ParseRedisUrl, RejectsBadInput) {
-  for (const char* url : {"http://h", "rediss://h", "redis://", "redis://h:", "redis://h:0",
-                          "redis://h:70000", "redis://h:12x", "redis://h/db", "redis://h/-1",
-                          "redis://[::1", "redis://:pw@:6379"}) {
+  for (const char* url :
+       {"http://h", "rediss://h", "redis://", "redis://h:", "redis://h:0", "redis://h:70000",
+        "redis://h:12x", "redis://h/db", "redis://h/-1", "redis://[::1", "redis://:pw@:6379"}) {
     auto r = parse_redis_url(url);
     EXPECT_FALSE(r.ok()) << url;
     if (!r.ok()) {
@@ -118,13 +118,12 @@ TEST(RedisConnection, SelectsDatabaseAndAuthenticates) {
   RedisConnection wrong(bad);
   EXPECT_THROW(wrong.command({"PING"}), RedisError);
 
-  auto opts = parse_redis_url("redis://:hunter2@127.0.0.1:" + std::to_string(server.port()) +
-                              "/2");
+  auto opts = parse_redis_url("redis://:hunter2@127.0.0.1:" + std::to_string(server.port()) + "/2");
   ASSERT_TRUE(opts.ok());
   RedisConnection db2(*opts);
   ASSERT_EQ(db2.command({"SET", "where", "two"}).str, "OK");
-  auto other = parse_redis_url("redis://default:hunter2@127.0.0.1:" +
-                               std::to_string(server.port()));
+  auto other =
+      parse_redis_url("redis://default:hunter2@127.0.0.1:" + std::to_string(server.port()));
   ASSERT_TRUE(other.ok());
   RedisConnection db0(*other);
   EXPECT_TRUE(db0.command({"GET", "where"}).is_nil());

@@ -51,9 +51,9 @@ void check(const HttpResult& r, const std::string& base_url, std::string_view sq
 
 class ClickHouseHttpStore final : public AnalyticsStore {
  public:
-  ClickHouseHttpStore(std::unique_ptr<HttpClient> client, const ClickHouseHttpOptions& options,
+  ClickHouseHttpStore(std::unique_ptr<HttpClient> client, ClickHouseHttpOptions options,
                       EngineVersion version)
-      : client_(std::move(client)), options_(options), version_(std::move(version)) {
+      : client_(std::move(client)), options_(std::move(options)), version_(std::move(version)) {
     params_ = "database=" + url_encode(options_.database);
     if (options_.compress) params_ += "&enable_http_compression=1";
     dedup_token_ = SqlDialect::for_version(version_).dedup_token;

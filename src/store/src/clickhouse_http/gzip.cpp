@@ -7,7 +7,7 @@
 namespace bklit::store::clickhouse_http {
 
 std::string gzip_compress(std::string_view data) {
-  if (data.size() > 0xFFFFFFFFu) throw StoreError("gzip: body too large");
+  if (data.size() > 0xFFFFFFFFU) throw StoreError("gzip: body too large");
   z_stream zs{};
   // 15 window bits + 16 selects the gzip wrapper instead of zlib's.
   if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {

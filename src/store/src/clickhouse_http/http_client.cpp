@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <array>
 #include <mutex>
 #include <stdexcept>
 
@@ -132,10 +133,10 @@ HttpResult HttpClient::post(std::string_view query_string, std::string_view body
   std::string url = config_.base_url + "/?";
   url.append(query_string);
   HttpResult result;
-  char error_buffer[CURL_ERROR_SIZE] = {0};
+  std::array<char, CURL_ERROR_SIZE> error_buffer{};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for DNS timeouts
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer.data());
   curl_easy_setopt(curl, CURLOPT_POST, 1L);
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
@@ -154,7 +155,8 @@ HttpResult HttpClient::post(std::string_view query_string, std::string_view body
 
   CURLcode code = curl_easy_perform(curl);
   if (code != CURLE_OK) {
-    result.transport_error = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+    result.transport_error =
+        error_buffer[0] != '\0' ? error_buffer.data() : curl_easy_strerror(code);
     result.retryable = is_retryable(code, curl);
     result.body.clear();
     return result;
