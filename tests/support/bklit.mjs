@@ -37,8 +37,8 @@ export function bklitBinary() {
   throw new Error(`bklit binary not found (set BKLIT_BIN); looked at: ${candidates.join(', ')}`);
 }
 
-// The server reads every BKLIT_* variable as a setting and refuses unknown ones (such as
-// BKLIT_BIN); the tests also want no setting from the caller's environment.
+// The server reads every BKLIT_* variable as a setting (and warns about unknown ones such as
+// BKLIT_BIN); the tests want no setting from the caller's environment.
 export function childEnv() {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
@@ -156,9 +156,11 @@ export class BklitServer {
   }
 
   async #spawnAndWait(readyTimeoutMs) {
-    const args = [this.role, '--data-dir', this.dataDir, '--listen', `127.0.0.1:${this.port}`,
-      '--batch-max-wait-ms', '50'];
-    for (const [k, v] of Object.entries(this.flags)) args.push(`--${k}`, String(v));
+    const args = [this.role, '--data-dir', this.dataDir, '--listen', `127.0.0.1:${this.port}`];
+    // Short batches make the tests quick; a caller's flags win.
+    for (const [k, v] of Object.entries({ 'batch-max-wait-ms': 50, ...this.flags })) {
+      args.push(`--${k}`, String(v));
+    }
     this.log = [];
     this.exit = null;
     const child = spawn(bklitBinary(), args, { cwd: REPO_ROOT, env: childEnv(),

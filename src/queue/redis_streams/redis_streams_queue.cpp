@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <random>
+#include <thread>
 #include <utility>
 
 #include "bklit/core/log.hpp"
@@ -51,6 +52,11 @@ core::Result<std::unique_ptr<EventQueue>> open_redis_streams(const RedisStreamsO
   try {
     net::RedisConnection conn(options.redis);
     auto set = conn.command({"SET", keys.shards(), shards, "NX"});
+    // A Redis that just restarted answers LOADING while it replays its AOF: wait for it.
+    for (int i = 0; i < 300 && set.is_error() && set.str.rfind("LOADING", 0) == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      set = conn.command({"SET", keys.shards(), shards, "NX"});
+    }
     if (set.is_error()) return unavailable(options.redis, set.str);
     auto get = conn.command({"GET", keys.shards()});
     if (get.is_error()) return unavailable(options.redis, get.str);

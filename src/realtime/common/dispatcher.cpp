@@ -47,7 +47,7 @@ bool Dispatcher::enqueue(std::string channel, std::string message) {
 }
 
 std::shared_ptr<Dispatcher::Entry> Dispatcher::add(const std::string& channel,
-                                                     PubSub::Handler handler) {
+                                                   PubSub::Handler handler) {
   auto entry = std::make_shared<Entry>();
   entry->channel = channel;
   entry->handler = std::move(handler);

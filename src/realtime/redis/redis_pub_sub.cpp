@@ -91,10 +91,10 @@ core::Result<std::unique_ptr<PubSub>> open_redis_pub_sub(const net::RedisOptions
                               503);
     }
   } catch (const net::RedisError& e) {
-    return core::make_error("redis_unavailable",
-                            "Cannot reach Redis at " + redis.host + ":" +
-                                std::to_string(redis.port) + ": " + e.what(),
-                            503);
+    return core::make_error(
+        "redis_unavailable",
+        "Cannot reach Redis at " + redis.host + ":" + std::to_string(redis.port) + ": " + e.what(),
+        503);
   }
   return std::unique_ptr<PubSub>(
       std::make_unique<RedisPubSub>(redis, std::move(publisher), prefix, options));

@@ -14,8 +14,8 @@ constexpr std::size_t kMaxBatch = 1000;
 
 }  // namespace
 
-RedisPublisher::RedisPublisher(std::unique_ptr<net::RedisConnection> connection,
-                               std::string prefix, std::size_t queue_capacity)
+RedisPublisher::RedisPublisher(std::unique_ptr<net::RedisConnection> connection, std::string prefix,
+                               std::size_t queue_capacity)
     : connection_(std::move(connection)),
       prefix_(std::move(prefix)),
       capacity_(std::max<std::size_t>(queue_capacity, 1)),
@@ -115,8 +115,10 @@ void RedisPublisher::send(std::deque<Message>& batch) {
 
 void RedisPublisher::lost(const std::string& why) {
   up_.store(false);
-  core::log::warn("pubsub: Redis publisher lost its connection, dropping live messages until "
-                  "it is back: " + why);
+  core::log::warn(
+      "pubsub: Redis publisher lost its connection, dropping live messages until "
+      "it is back: " +
+      why);
 }
 
 }  // namespace bklit::realtime::detail

@@ -158,8 +158,10 @@ void RedisSubscriber::handle(const net::RedisReply& reply) {
 
 void RedisSubscriber::lost(const std::string& why) {
   if (up_.exchange(false)) {
-    core::log::warn("pubsub: Redis subscriber lost its connection, live messages are lost "
-                    "until it is back: " + why);
+    core::log::warn(
+        "pubsub: Redis subscriber lost its connection, live messages are lost "
+        "until it is back: " +
+        why);
   }
   connection_->disconnect();
   requested_.clear();

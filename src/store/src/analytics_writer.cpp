@@ -157,7 +157,19 @@ std::set<std::pair<std::uint32_t, std::uint64_t>> stored_positions(
 void AnalyticsWriter::begin_insert(std::string_view table, std::string_view columns,
                                    const std::string& dedup_token) {
   if (dedup_token_support_ < 0) {
-    dedup_token_support_ = SqlDialect::for_version(store_.version()).dedup_token ? 1 : 0;
+    bool effective = SqlDialect::for_version(store_.version()).dedup_token;
+    if (effective) {
+      // The token only deduplicates on replicated tables or with the table setting
+      // non_replicated_deduplication_window. A table created by an older server (then
+      // upgraded) lacks it: keep the exact replay guard on until an operator adds it.
+      std::string engine = store_.query(
+          "SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND "
+          "name = 'events'",
+          "TabSeparated");
+      effective = engine.starts_with("Replicated") ||
+                  engine.find("non_replicated_deduplication_window") != std::string::npos;
+    }
+    dedup_token_support_ = effective ? 1 : 0;
   }
   buffer_.clear();
   buffer_.append("INSERT INTO ").append(table).append(" (").append(columns).append(")");

@@ -56,7 +56,8 @@ inline RedisStreamsOptions redis_test_options(const testing::RedisServer& server
   options.redis = *redis;
   options.redis.connect_timeout = milliseconds(500);
   options.redis.command_timeout = milliseconds(3000);
-  options.lease_ttl = milliseconds(1000);
+  // Short enough for quick takeovers, long enough that a loaded CI machine renews in time.
+  options.lease_ttl = milliseconds(2000);
   options.claim_idle = milliseconds(300);
   options.trim_interval = milliseconds(200);
   options.stats_interval = milliseconds(100);

@@ -304,7 +304,7 @@ TEST(RedisStreamsQueue, RedisRestartKeepsEveryAckedAppend) {
   // SIGKILL: only what AOF synced survives. Down longer than a lease lives, so the consumer
   // loses its shards and takes them again.
   server.stop(/*hard=*/true);
-  std::this_thread::sleep_for(milliseconds(1500));
+  std::this_thread::sleep_for(redis_test_options(server).lease_ttl + milliseconds(500));
   server.start();
 
   auto deadline = Clock::now() + std::chrono::seconds(10);

@@ -12,7 +12,8 @@
 //   thread in publish order. Every subscriber of a channel receives every message (unless
 //   dropped as above).
 // - Handlers run on one dispatcher thread of the PubSub, one at a time; a slow handler delays
-//   the others and, past the queue bound, makes messages drop. Handlers must not throw.
+//   the others and, past the queue bound, makes messages drop. Handlers must not throw (an
+//   exception is logged, and the other subscribers still get the message).
 //   From a handler it is fine to publish, subscribe, and destroy any Subscription
 //   (including its own).
 // - Channel names and payloads are binary safe.
@@ -34,7 +35,8 @@ class Subscription {
 
   // Waits until every message published from now on (by any process sharing the backend)
   // is guaranteed to reach this subscription, i.e. the backend has confirmed it. In-process
-  // that is immediate; on Redis it takes a round trip, or longer while Redis is down.
+  // that is immediate; on Redis it takes a round trip, or longer while Redis is down, and
+  // holds until the connection is next lost (after which it is re-established by itself).
   // Returns false on timeout. Optional: a live view that can miss its first events need not
   // call it.
   virtual bool wait_ready(std::chrono::milliseconds timeout) = 0;
@@ -46,7 +48,7 @@ struct PubSubOptions {
 };
 
 struct PubSubStats {
-  std::uint64_t published = 0;  // accepted by publish()
+  std::uint64_t published = 0;  // publish() calls
   std::uint64_t delivered = 0;  // handler invocations
   std::uint64_t dropped = 0;    // lost to a full queue or an unreachable backend
 };
@@ -55,13 +57,13 @@ class PubSub {
  public:
   using Handler = std::function<void(const std::string& channel, const std::string& message)>;
 
-  // Stops the threads; handlers no longer run once it returns. Subscriptions may outlive
-  // their PubSub (destroying them afterwards is harmless) but receive nothing more.
+  // Stops the threads, after waiting for a running handler; handlers no longer run once it
+  // returns, so it must not be called from one. Subscriptions may outlive their PubSub
+  // (destroying them afterwards is harmless) but receive nothing more.
   virtual ~PubSub() = default;
 
   virtual void publish(const std::string& channel, std::string message) = 0;
-  virtual std::unique_ptr<Subscription> subscribe(const std::string& channel,
-                                                  Handler handler) = 0;
+  virtual std::unique_ptr<Subscription> subscribe(const std::string& channel, Handler handler) = 0;
 
   // False while the backend is unreachable (messages are being dropped); for health checks.
   virtual bool healthy() const = 0;
