@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <random>
 #include <thread>
 #include <utility>
@@ -16,10 +17,10 @@ namespace bklit::queue {
 namespace {
 
 std::string default_consumer_name() {
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  std::array<char, 256> host{};
+  if (::gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
   std::random_device rd;
-  return fmt::format("{}-{}-{:08x}", host[0] != '\0' ? host : "host", ::getpid(), rd());
+  return fmt::format("{}-{}-{:08x}", host[0] != '\0' ? host.data() : "host", ::getpid(), rd());
 }
 
 core::Error unavailable(const net::RedisOptions& redis, const std::string& detail) {
@@ -30,51 +31,51 @@ core::Error unavailable(const net::RedisOptions& redis, const std::string& detai
 
 }  // namespace
 
-core::Result<std::unique_ptr<EventQueue>> open_redis_streams(const RedisStreamsOptions& in) {
+core::Result<std::unique_ptr<EventQueue>> open_redis_streams(const RedisStreamsOptions& options) {
   auto invalid = [](const std::string& message) {
     return core::make_error("invalid_options", message);
   };
-  if (in.shards == 0 || in.shards > 4096) return invalid("queue shards must be 1..4096");
-  if (in.key_prefix.empty()) return invalid("queue key prefix must not be empty");
-  if (in.group.empty()) return invalid("queue consumer group name must not be empty");
-  if (in.lease_ttl < std::chrono::milliseconds(100)) {
+  if (options.shards == 0 || options.shards > 4096) return invalid("queue shards must be 1..4096");
+  if (options.key_prefix.empty()) return invalid("queue key prefix must not be empty");
+  if (options.group.empty()) return invalid("queue consumer group name must not be empty");
+  if (options.lease_ttl < std::chrono::milliseconds(100)) {
     return invalid("queue lease ttl must be at least 100 ms");
   }
-  if (in.claim_idle.count() < 0) return invalid("queue claim idle time must not be negative");
-  if (in.trim_interval.count() <= 0 || in.stats_interval.count() <= 0) {
+  if (options.claim_idle.count() < 0) return invalid("queue claim idle time must not be negative");
+  if (options.trim_interval.count() <= 0 || options.stats_interval.count() <= 0) {
     return invalid("queue trim and stats intervals must be positive");
   }
 
-  RedisStreamsOptions options = in;
-  if (options.consumer.empty()) options.consumer = default_consumer_name();
-  redis_streams::Keys keys{options.key_prefix};
-  const std::string shards = std::to_string(options.shards);
+  RedisStreamsOptions resolved = options;
+  if (resolved.consumer.empty()) resolved.consumer = default_consumer_name();
+  redis_streams::Keys keys{resolved.key_prefix};
+  const std::string shards = std::to_string(resolved.shards);
   try {
-    net::RedisConnection conn(options.redis);
+    net::RedisConnection conn(resolved.redis);
     auto set = conn.command({"SET", keys.shards(), shards, "NX"});
     // A Redis that just restarted answers LOADING while it replays its AOF: wait for it.
     for (int i = 0; i < 300 && set.is_error() && set.str.rfind("LOADING", 0) == 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       set = conn.command({"SET", keys.shards(), shards, "NX"});
     }
-    if (set.is_error()) return unavailable(options.redis, set.str);
+    if (set.is_error()) return unavailable(resolved.redis, set.str);
     auto get = conn.command({"GET", keys.shards()});
-    if (get.is_error()) return unavailable(options.redis, get.str);
+    if (get.is_error()) return unavailable(resolved.redis, get.str);
     if (get.str != shards) {
       return core::make_error(
           "queue_config",
           fmt::format("Redis at {}:{} holds a queue of {} shards ('{}') but this process is "
                       "configured with {}; every process must use the same shard count (to "
                       "change it, drain the queue, stop every process and delete the key)",
-                      options.redis.host, options.redis.port, get.str, keys.shards(), shards),
+                      resolved.redis.host, resolved.redis.port, get.str, keys.shards(), shards),
           500);
     }
-    redis_streams::create_groups(conn, keys, options.group, options.shards);
+    redis_streams::create_groups(conn, keys, resolved.group, resolved.shards);
   } catch (const std::exception& e) {
-    return unavailable(options.redis, e.what());
+    return unavailable(resolved.redis, e.what());
   }
   return std::unique_ptr<EventQueue>(
-      std::make_unique<redis_streams::RedisStreamsQueue>(std::move(options)));
+      std::make_unique<redis_streams::RedisStreamsQueue>(std::move(resolved)));
 }
 
 namespace redis_streams {

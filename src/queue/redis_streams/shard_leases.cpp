@@ -91,6 +91,7 @@ void RedisStreamsQueue::renew_leases() {
   if (owned.empty()) return;
   const std::string ttl = std::to_string(options_.lease_ttl.count());
   std::vector<std::vector<std::string>> commands;
+  commands.reserve(owned.size());
   for (auto [s, epoch] : owned) {
     commands.push_back(
         {"EVAL", std::string(kRenewScript), "1", keys_.owner(s), options_.consumer, ttl});
@@ -228,17 +229,20 @@ void RedisStreamsQueue::release_idle_extras() {
   }
   if (idle.empty()) return;
   std::vector<std::vector<std::string>> commands;
+  commands.reserve(idle.size());
   for (auto s : idle) {
     commands.push_back(
         {"EVAL", std::string(kReleaseScript), "1", keys_.owner(s), options_.consumer});
   }
   auto replies = maint_conn_.pipeline(commands);
+  for (const auto& reply : replies) {
+    if (reply.is_error()) throw std::runtime_error("lease release failed: " + reply.str);
+  }
   std::lock_guard lock(mu_);
-  for (std::size_t i = 0; i < idle.size(); ++i) {
-    Slot& slot = slots_[idle[i]];
-    // A poll may have been handed the shard back meanwhile (rebalance runs on this thread,
-    // so only a lease loss can have changed it); a released lease is gone either way.
-    if (slot.lease == Lease::kReleasing) lose_lease(idle[i], slot);
+  for (auto s : idle) {
+    // Only a lease loss can have changed the slot meanwhile (rebalance runs on this
+    // thread), and the lease is gone either way.
+    if (slots_[s].lease == Lease::kReleasing) lose_lease(s, slots_[s]);
   }
   core::log::info(fmt::format("queue: consumer {} gave back shard(s) {}", options_.consumer,
                               fmt::join(idle, ",")));
@@ -384,6 +388,7 @@ void RedisStreamsQueue::release_all_on_close() {
       }
     }
     std::vector<std::vector<std::string>> commands;
+    commands.reserve(owned.size() + 1);
     for (auto s : owned) {
       commands.push_back(
           {"EVAL", std::string(kReleaseScript), "1", keys_.owner(s), options_.consumer});
