@@ -117,8 +117,8 @@ inline void wait_for_port(int port, const std::string& log_path, std::chrono::se
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!port_accepts(port)) {
     if (std::chrono::steady_clock::now() > deadline) {
-      throw std::runtime_error("server on port " + std::to_string(port) +
-                               " did not start; log:\n" + read_text(log_path));
+      throw std::runtime_error("server on port " + std::to_string(port) + " did not start; log:\n" +
+                               read_text(log_path));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -133,8 +133,8 @@ class RedisServer {
   void start() {
     std::string log = dir_.file("redis.log");
     proc_.start({"/usr/bin/redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                 "--dir", dir_.path().string(), "--appendonly", "yes", "--appendfsync",
-                 "always", "--save", "", "--daemonize", "no", "--logfile", log},
+                 "--dir", dir_.path().string(), "--appendonly", "yes", "--appendfsync", "always",
+                 "--save", "", "--daemonize", "no", "--logfile", log},
                 log);
     wait_for_port(port_, log, std::chrono::seconds(20));
   }

@@ -35,7 +35,10 @@ class LiveSocket : public net::WsSession, public std::enable_shared_from_this<Li
  public:
   LiveSocket(LiveDeps deps, std::string site_id, std::string token,
              std::shared_ptr<net::WsConnection> conn)
-      : deps_(deps), site_id_(std::move(site_id)), token_(std::move(token)), conn_(std::move(conn)) {}
+      : deps_(deps),
+        site_id_(std::move(site_id)),
+        token_(std::move(token)),
+        conn_(std::move(conn)) {}
 
   void on_open() override {
     if (site_id_.empty() || token_.empty()) {

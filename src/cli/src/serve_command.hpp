@@ -7,7 +7,7 @@ namespace bklit::cli {
 
 struct ServeArgs {
   std::string config_file;
-  std::string role = "serve";  // serve, ingest, worker or api
+  std::string role = "serve";                // serve, ingest, worker or api
   std::map<std::string, std::string> flags;  // setting name -> value, only those given
 };
 

@@ -11,6 +11,7 @@
 #include <map>
 #include <thread>
 
+#include "backends.hpp"
 #include "bklit/api/live_endpoint.hpp"
 #include "bklit/api/stats_endpoint.hpp"
 #include "bklit/appdb/sqlite_store.hpp"
@@ -28,15 +29,14 @@
 #include "bklit/pipeline/definition_registrar.hpp"
 #include "bklit/pipeline/store_sink.hpp"
 #include "bklit/pipeline/worker.hpp"
-#include "backends.hpp"
 #include "data_layout.hpp"
 
 namespace bklit::cli {
 
 struct ServerApp::Parts {
   std::unique_ptr<appdb::AppStore> app;
-  std::unique_ptr<queue::EventQueue> queue;              // ingest, worker
-  std::unique_ptr<store::AnalyticsStore> analytics;      // worker, api
+  std::unique_ptr<queue::EventQueue> queue;          // ingest, worker
+  std::unique_ptr<store::AnalyticsStore> analytics;  // worker, api
   std::unique_ptr<realtime::PubSub> pubsub;
   std::unique_ptr<enrich::UserAgentParser> user_agents;
   std::unique_ptr<enrich::GeoLocator> geo;
@@ -300,8 +300,8 @@ core::Status ServerApp::start() {
     p->live = std::make_unique<api::LiveDeps>(
         api::LiveDeps{p->tokens.get(), p->pubsub.get(), p->blocking.get()});
   }
-  PartsView view{roles.name,         p->ingest.get(),   p->queue.get(),
-                 p->analytics.get(), p->worker.get(),   p->blocking.get()};
+  PartsView view{roles.name,         p->ingest.get(), p->queue.get(),
+                 p->analytics.get(), p->worker.get(), p->blocking.get()};
   const api::StatsDeps* stats = p->stats.get();
   const api::LiveDeps* live = p->live.get();
   handlers.http = [view, stats](net::HttpRequest&& req, net::Responder respond) {
@@ -326,9 +326,8 @@ core::Status ServerApp::start() {
     return fail(e.what());
   }
   core::log::info(fmt::format(
-      "bklit {} listening on {}:{} (queue {}, analytics {}, pubsub {}), ready in {} ms",
-      roles.name, so.host, p->server->port(), c.queue, c.analytics, c.pubsub,
-      core::now_ms() - p->started_ms));
+      "bklit {} listening on {}:{} (queue {}, analytics {}, pubsub {}), ready in {} ms", roles.name,
+      so.host, p->server->port(), c.queue, c.analytics, c.pubsub, core::now_ms() - p->started_ms));
   parts_ = std::move(p);
   return core::Ok{};
 }

@@ -50,7 +50,7 @@ Setting text(std::string name, std::string section, std::string Config::*field,
 }
 
 Setting choice(std::string name, std::string section, std::string Config::*field,
-                std::vector<std::string> allowed) {
+               std::vector<std::string> allowed) {
   return {name, std::move(section),
           [name, field, allowed](Config& c, const std::string& v) -> Status {
             if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {

@@ -283,23 +283,23 @@ bool IngestService::append(std::vector<std::string> payloads,
   // Live fan-out needs the payloads after the append; copy them only when it is wired.
   std::vector<std::string> copies;
   if (deps_.on_durable) copies = payloads;
-  deps_.queue->append(std::move(payloads), [this, n, done = std::move(done),
-                                            copies = std::move(copies)](queue::AppendStatus status) {
-                        if (status == queue::AppendStatus::kDurable) {
-                          accepted_ += n;
-                          if (deps_.on_durable) {
-                            try {
-                              deps_.on_durable(copies);
-                            } catch (const std::exception& e) {
-                              core::log::warn(std::string("ingest: live publish failed: ") +
-                                              e.what());
-                            }
-                          }
-                        }
-                        done(status);
-                        std::lock_guard lock(idle_mu_);
-                        if (--in_flight_ == 0) idle_cv_.notify_all();
-                      });
+  deps_.queue->append(
+      std::move(payloads),
+      [this, n, done = std::move(done), copies = std::move(copies)](queue::AppendStatus status) {
+        if (status == queue::AppendStatus::kDurable) {
+          accepted_ += n;
+          if (deps_.on_durable) {
+            try {
+              deps_.on_durable(copies);
+            } catch (const std::exception& e) {
+              core::log::warn(std::string("ingest: live publish failed: ") + e.what());
+            }
+          }
+        }
+        done(status);
+        std::lock_guard lock(idle_mu_);
+        if (--in_flight_ == 0) idle_cv_.notify_all();
+      });
   return true;
 }
 

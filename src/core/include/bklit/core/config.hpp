@@ -56,9 +56,9 @@ struct Config {
   bool clickhouse_tls_verify = true;
 
   // [queue]
-  std::uint32_t queue_shards = 16;        // Redis: streams; fixed once the first process started
-  int queue_claim_idle_ms = 30000;        // Redis: pending entries idle this long are reclaimed
-  int queue_lease_ms = 10000;             // Redis: a worker owns a shard this long per renewal
+  std::uint32_t queue_shards = 16;  // Redis: streams; fixed once the first process started
+  int queue_claim_idle_ms = 30000;  // Redis: pending entries idle this long are reclaimed
+  int queue_lease_ms = 10000;       // Redis: a worker owns a shard this long per renewal
   std::size_t queue_segment_bytes = 64 * 1024 * 1024;
   int queue_group_commit_us = 2000;  // longest wait to gather appends into one fsync
   std::size_t queue_max_backlog_bytes = std::size_t{4} * 1024 * 1024 * 1024;  // beyond: 503

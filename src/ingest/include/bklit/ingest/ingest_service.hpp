@@ -4,9 +4,9 @@
 // Shared by the WebSocket adapter (sdk_socket) and the HTTP batch endpoint (track_endpoint).
 
 #include <atomic>
-#include <functional>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
