@@ -43,7 +43,7 @@ function(bklit_node_tests prefix)
     add_test(NAME ${prefix}_${name} COMMAND ${BKLIT_NODE} --test --test-reporter=spec ${file})
     set_tests_properties(${prefix}_${name} PROPERTIES
       ENVIRONMENT "BKLIT_BIN=$<TARGET_FILE:bklit>;NODE_PATH=${PROJECT_SOURCE_DIR}/node_modules"
-      TIMEOUT 300
+      TIMEOUT 600
       RESOURCE_LOCK bklit_server_tests
       LABELS ${prefix})
   endforeach()
