@@ -13,14 +13,6 @@
 
 namespace bklit::api {
 
-std::string live_events_channel(std::string_view project_id) {
-  return realtime::LiveChannels::project(project_id);
-}
-
-std::string pipeline_channel(std::string_view project_id) {
-  return "pipeline:" + std::string(project_id);
-}
-
 namespace {
 
 void field(std::string& out, std::string_view name, std::string_view value) {
@@ -95,8 +87,9 @@ class LiveSocket : public net::WsSession, public std::enable_shared_from_this<Li
     auto relay_record = [weak](const std::string&, const std::string& message) {
       if (auto self = weak.lock()) self->send(message);
     };
-    auto events = deps_.pubsub->subscribe(live_events_channel(site_id_), relay_event);
-    auto records = deps_.pubsub->subscribe(pipeline_channel(site_id_), relay_record);
+    auto events = deps_.pubsub->subscribe(realtime::LiveChannels::project(site_id_), relay_event);
+    auto records =
+        deps_.pubsub->subscribe(realtime::LiveChannels::pipeline(site_id_), relay_record);
     // "ready" promises that what is published from now on arrives: on Redis that takes the
     // SUBSCRIBE round trip. Past the timeout the relay still starts, with a possible gap.
     constexpr std::chrono::seconds kReadyTimeout{5};

@@ -29,6 +29,7 @@
 #include "bklit/pipeline/definition_registrar.hpp"
 #include "bklit/pipeline/store_sink.hpp"
 #include "bklit/pipeline/worker.hpp"
+#include "bklit/realtime/live_channels.hpp"
 #include "data_layout.hpp"
 
 namespace bklit::cli {
@@ -98,12 +99,12 @@ void cors_preflight(const net::HttpRequest& req, const net::Responder& respond) 
 // and, for the worker, its loop.
 void readiness(ServerApp::PartsView parts, const net::Responder& respond) {
   bool queued = parts.blocking->submit([parts, respond] {
-    std::string body = R"({"status":"%s","role":)" + core::json_quote(parts.role);
     bool ok = true;
+    std::string fields;
     if (parts.queue != nullptr) {
       bool q = parts.queue->healthy();
       ok = ok && q;
-      body += fmt::format(R"(,"queue":{})", q);
+      fields += fmt::format(R"(,"queue":{})", q);
     }
     if (parts.analytics != nullptr) {
       bool st = false;
@@ -113,17 +114,17 @@ void readiness(ServerApp::PartsView parts, const net::Responder& respond) {
         core::log::warn(std::string("readiness: store: ") + e.what());
       }
       ok = ok && st;
-      body += fmt::format(R"(,"store":{})", st);
+      fields += fmt::format(R"(,"store":{})", st);
     }
     if (parts.worker != nullptr) {
       bool w = parts.worker->healthy();
       ok = ok && w;
       auto stats = parts.worker->stats();
-      body += fmt::format(R"(,"worker":{},"events_written":{},"batches":{})", w,
-                          stats.events_written, stats.batches);
+      fields += fmt::format(R"(,"worker":{},"events_written":{},"batches":{})", w,
+                            stats.events_written, stats.batches);
     }
-    body += "}";
-    body.replace(body.find("%s"), 2, ok ? "ready" : "not_ready");
+    std::string body = fmt::format(R"({{"status":"{}","role":{}{}}})", ok ? "ready" : "not_ready",
+                                   core::json_quote(parts.role), fields);
     respond(net::HttpResponse::json(ok ? 200 : 503, std::move(body)));
   });
   if (!queued) respond(net::HttpResponse::error(503, "busy", "server busy"));
@@ -174,7 +175,7 @@ void publish_batch(realtime::PubSub& pubsub, const std::vector<store::StoredEven
   for (const auto& s : sessions) ++per_project[s.project_id].second;
   auto now = core::now_ms();
   for (const auto& [project, counts] : per_project) {
-    pubsub.publish(api::pipeline_channel(project),
+    pubsub.publish(realtime::LiveChannels::pipeline(project),
                    fmt::format(R"({{"type":"stored","events":{},"sessions":{},"at":{}}})",
                                counts.first, counts.second, now));
   }
@@ -186,8 +187,7 @@ core::Status ServerApp::start() {
   auto p = std::make_unique<Parts>();
   p->started_ms = core::now_ms();
   const auto& c = config_;
-  const Roles& roles = roles_;
-  if (auto valid = validate_backends(roles, c); !valid) return valid.error();
+  const Roles& roles = roles_;  // run_serve validated them against the configuration
 
   std::error_code ec;
   std::filesystem::create_directories(c.data_dir, ec);
@@ -255,7 +255,7 @@ core::Status ServerApp::start() {
     deps.on_durable = [pubsub = p->pubsub.get()](const std::vector<std::string>& payloads) {
       for (const auto& payload : payloads) {
         auto key = core::peek_session_key(payload);
-        if (key) pubsub->publish(api::live_events_channel(key->project_id), payload);
+        if (key) pubsub->publish(realtime::LiveChannels::project(key->project_id), payload);
       }
     };
     p->ingest = std::make_unique<ingest::IngestService>(deps, std::move(*proxies));

@@ -5,8 +5,8 @@
 //   {"type":"ready","site_id":...}                       once authorized
 //   {"type":"event","event":{...}}                       each accepted event, from any ingest
 //   {"type":"stored","events":n,"sessions":m,"at":ms}    each batch a worker stored for it
-// Events come from PubSub channel live:<project> (published by ingest once durable) and
-// batch records from pipeline:<project> (published by workers): every api process relays
+// Events come from PubSub channel LiveChannels::project (published by ingest once durable)
+// and batch records from LiveChannels::pipeline (published by workers): every api process relays
 // what any process published. Bots are not relayed. Gaps are possible (slow consumers,
 // PubSub outages); the store stays the record.
 
@@ -26,10 +26,6 @@ struct LiveDeps {
   realtime::PubSub* pubsub = nullptr;
   core::ThreadPool* blocking = nullptr;  // token checks may touch the app database
 };
-
-// PubSub channel names shared by publishers (ingest, worker) and the relay.
-std::string live_events_channel(std::string_view project_id);
-std::string pipeline_channel(std::string_view project_id);
 
 // The JSON a dashboard receives for one encoded queue event (core::encode_event bytes);
 // empty for bots and records that do not decode.

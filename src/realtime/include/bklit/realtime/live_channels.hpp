@@ -13,6 +13,12 @@ struct LiveChannels {
     channel.append(project_id);
     return channel;
   }
+  // Records of the batches workers stored for one project (JSON, see api/live_endpoint.hpp).
+  static std::string pipeline(std::string_view project_id) {
+    std::string channel = "pipeline:";
+    channel.append(project_id);
+    return channel;
+  }
 };
 
 }  // namespace bklit::realtime
