@@ -149,6 +149,28 @@ TEST_P(WriterContract, ReplayedBatchIsNotCountedTwice) {
   EXPECT_NE(out->find(R"({"metrics":[1,1],"dimensions":["/p0"]})"), std::string::npos) << *out;
 }
 
+TEST_P(WriterContract, WithoutAnEffectiveDedupWindowReplaysOfAnyShapeAreSkippedExactly) {
+  // A table created by a server without dedup tokens and later upgraded lacks the dedup
+  // window, which makes a token a no-op: the writer must keep its exact (shard, seq) guard
+  // there, and that guard also covers a replay cut into different batches.
+  if (GetParam() == Engine::kChdb) {
+    store().execute("ALTER TABLE events RESET SETTING non_replicated_deduplication_window");
+  }
+  std::vector<core::Event> events;
+  for (int i = 0; i < 8; ++i) events.push_back(pageview("p_reshaped", "c", i));
+  std::vector<StoredEvent> first;
+  std::vector<StoredEvent> replay;
+  for (int i = 0; i < 8; ++i) {
+    if (i < 6) first.push_back({&events[i], 5, 200u + i});
+    replay.push_back({&events[i], 5, 200u + i});
+  }
+  AnalyticsWriter(store()).write_events(first, "5:200-205");
+  // A new owner of shard 5 replays the unacked records together with newer ones.
+  AnalyticsWriter(store()).write_events(replay, "5:200-207");
+  EXPECT_EQ(scalar("SELECT count() FROM events WHERE project_id = 'p_reshaped'"), "8\n");
+  EXPECT_EQ(scalar("SELECT uniqExact(seq) FROM events WHERE project_id = 'p_reshaped'"), "8\n");
+}
+
 INSTANTIATE_TEST_SUITE_P(Store, WriterContract,
                          ::testing::Values(Engine::kChdb, Engine::kClickHouse),
                          [](const auto& info) { return engine_name(info.param); });
