@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  WsClient, breakdown, pollUntil, removeTempDir, startServer, totals,
+  WsClient, breakdown, newSessionId, pageviewMessage, pollUntil, postTrack, removeTempDir,
+  startServer, totals,
 } from '../support/bklit.mjs';
 import { Deployment, runLoadgen, sendPlan, visitPlan } from '../support/scaleout.mjs';
 
@@ -99,6 +100,34 @@ describe('scale-out deployment', { timeout: 300000 }, () => {
       (c) => c.count >= before.count + acked, { timeoutMs: 90000, what: 'stored events' });
     assert.equal(stored.count - before.count, acked, 'each acked event stored once');
     assert.equal(stored.distinct, stored.count, 'no event id twice');
+  });
+
+  test('while Redis is down ingest answers a retryable error and acks nothing', async () => {
+    const [project] = split.projects;
+    const [ingest] = split.ingests;
+    const before = await split.storedCounts(project.project_id);
+    await split.redis.stop();
+    try {
+      const plan = visitPlan(Date.now(), { sessions: 1 });
+      await assert.rejects(sendPlan(ingest, project, plan), /track answered 503/);
+      const r = await postTrack(ingest, [pageviewMessage({ projectId: project.project_id,
+        sessionId: newSessionId(), url: 'https://shop.example/down' })],
+      { token: project.ingest_token, headers: { origin: 'https://shop.example' } });
+      assert.equal(r.status, 503, r.text);
+      assert.equal(r.headers.get('retry-after'), '1');
+      assert.equal(r.json.results[0].status, 'rejected', r.text);
+      assert.equal(r.json.results[0].code, 'unavailable', r.text);
+      const ready = await fetch(`${ingest.baseUrl}/readyz`);
+      assert.equal(ready.status, 503, 'not ready while its queue is unreachable');
+    } finally {
+      await split.redis.start();
+    }
+    // The ingest reconnects by itself; the next batch is acked and stored.
+    const plan = visitPlan(Date.now(), { sessions: 1 });
+    const acked = await pollUntil(() => sendPlan(ingest, project, plan), (n) => n > 0,
+      { timeoutMs: 20000, what: 'an ack after Redis came back' });
+    await pollUntil(() => split.storedCounts(project.project_id),
+      (c) => c.count === before.count + acked, { timeoutMs: 30000, what: 'stored after Redis' });
   });
 
   test('live events from any ingest reach a dashboard on the api', async () => {

@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include <cerrno>
@@ -185,7 +186,29 @@ void handshake_command(redisContext* ctx, const std::vector<std::string>& args,
 
 }  // namespace
 
+namespace {
+
+// True when the server closed this idle connection (restart, idle timeout): the socket
+// reads as end-of-file or has an error pending. Found before a command is sent, such a
+// connection is replaced at no risk; found after, the command's fate would be unknown.
+// Subscriber connections may hold pushed messages: only EOF or an error counts.
+bool peer_closed(int fd) {
+  pollfd pfd{};
+  pfd.fd = fd;
+  pfd.events = POLLIN;
+  if (::poll(&pfd, 1, 0) <= 0) return false;
+  if ((pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) return true;
+  char byte = 0;
+  ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+}  // namespace
+
 void RedisConnection::Impl::ensure_connected(const RedisOptions& options) {
+  // hiredis may hold buffered replies that were already read off the socket; those belong
+  // to the caller, so a connection with buffered input is never treated as closed here.
+  if (ctx != nullptr && ctx->reader->len == ctx->reader->pos && peer_closed(ctx->fd)) close();
   if (ctx != nullptr) return;
   redisContext* c = redisConnectWithTimeout(options.host.c_str(), options.port,
                                             to_timeval(options.connect_timeout));

@@ -148,6 +148,27 @@ TEST(RedisConnection, ThrowsWhileDownAndReconnectsAfterRestart) {
   EXPECT_EQ(get.str, "v");  // AOF kept the key
 }
 
+TEST(RedisConnection, AConnectionTheServerClosedWhileIdleIsReplacedBeforeTheNextCommand) {
+  // A restart between two commands must not cost the next command (a publisher would drop
+  // it, the queue would answer an append with kFailed): the closed socket is noticed before
+  // anything is sent on it.
+  RedisServer server;
+  RedisConnection conn(options_for(server));
+  ASSERT_EQ(conn.command({"SET", "k", "v"}).str, "OK");
+  server.restart();
+  RedisReply get;
+  ASSERT_NO_THROW(get = conn.command({"GET", "k"}));
+  for (int i = 0; i < 200 && get.is_error() && get.str.rfind("LOADING", 0) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    get = conn.command({"GET", "k"});
+  }
+  EXPECT_EQ(get.str, "v");
+  server.restart();
+  std::vector<RedisReply> replies;
+  ASSERT_NO_THROW(replies = conn.pipeline({{"PING"}, {"PING"}}));
+  ASSERT_EQ(replies.size(), 2u);
+}
+
 TEST(RedisConnection, ReadPushWaitsForPubSubMessages) {
   RedisServer server;
   RedisConnection sub(options_for(server));
