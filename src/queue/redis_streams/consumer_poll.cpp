@@ -11,7 +11,6 @@ namespace bklit::queue::redis_streams {
 
 namespace {
 
-constexpr std::chrono::milliseconds kMaxPollBackoff{1000};
 constexpr std::size_t kAckChunk = 1000;
 
 bool is_nogroup(const net::RedisReply& reply) {
@@ -59,7 +58,7 @@ std::vector<QueueRecord> RedisStreamsQueue::poll(std::size_t max_records,
       }
     }
     bool progressed = false;
-    if (now >= poll_retry_after_) {
+    if (poll_backoff_.due(now)) {
       try {
         for (const auto& plan : recovering)
           progressed = recover_step(plan, max_records) || progressed;
@@ -70,16 +69,13 @@ std::vector<QueueRecord> RedisStreamsQueue::poll(std::size_t max_records,
           read_new(live, max_records, block);
           progressed = true;
         }
-        if (poll_backoff_.count() > 0) core::log::info("queue: polling Redis works again");
-        poll_backoff_ = std::chrono::milliseconds(0);
+        if (poll_backoff_.succeeded()) core::log::info("queue: polling Redis works again");
       } catch (const std::exception& e) {
         // Redis down or restarting: keep the worker loop alive and retry with backoff.
-        if (poll_backoff_.count() == 0) {
+        if (!poll_backoff_.failing()) {
           core::log::error(fmt::format("queue: poll from Redis failed: {}", e.what()));
         }
-        poll_backoff_ =
-            std::min(kMaxPollBackoff, std::max(std::chrono::milliseconds(50), poll_backoff_ * 2));
-        poll_retry_after_ = Clock::now() + poll_backoff_;
+        poll_backoff_.failed();
         progressed = false;
       }
     }
@@ -91,7 +87,7 @@ std::vector<QueueRecord> RedisStreamsQueue::poll(std::size_t max_records,
       // sleep until a shard changes hands, close(), or the next retry.
       std::unique_lock lock(mu_);
       auto until = std::min(deadline, Clock::now() + kPollSlice);
-      if (poll_retry_after_ > Clock::now()) until = std::min(until, poll_retry_after_);
+      if (!poll_backoff_.due()) until = std::min(until, poll_backoff_.retry_at());
       cv_.wait_until(lock, until, [this] { return closed_ || !transitions_.empty(); });
     }
   }
@@ -299,8 +295,7 @@ void RedisStreamsQueue::ack(std::uint32_t shard, std::uint64_t up_to_seq) {
     commands.push_back(std::move(cmd));
   }
   // RedisError propagates: the worker retries the ack.
-  auto replies =
-      retry_stale(ack_conn_, [&](net::RedisConnection& c) { return c.pipeline(commands); });
+  auto replies = ack_conn_.pipeline(commands);
   for (const auto& reply : replies) {
     if (reply.is_error()) throw std::runtime_error("queue: XACK failed: " + reply.str);
   }

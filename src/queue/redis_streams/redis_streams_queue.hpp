@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "bklit/core/backoff.hpp"
 #include "bklit/net/redis.hpp"
 #include "bklit/queue/redis_streams.hpp"
 #include "redis_streams/stream_appender.hpp"
@@ -109,8 +110,7 @@ class RedisStreamsQueue final : public EventQueue {
   // Poll side.
   std::mutex poll_mu_;  // one poll() at a time
   net::RedisConnection poll_conn_;
-  Clock::time_point poll_retry_after_{};
-  std::chrono::milliseconds poll_backoff_{0};
+  core::Backoff poll_backoff_;  // 50 ms .. 1 s between polls while Redis is unreachable
   std::uint32_t next_shard_to_drain_ = 0;
   std::mutex ack_mu_;
   net::RedisConnection ack_conn_;

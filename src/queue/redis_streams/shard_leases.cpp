@@ -99,8 +99,7 @@ void RedisStreamsQueue::renew_leases() {
   // The server's lease ends ttl after it got the command, so ttl after sending is a safe
   // local bound; the 10% margin covers clock rate differences and the trip back.
   const auto sent = Clock::now();
-  auto replies =
-      retry_stale(maint_conn_, [&](net::RedisConnection& c) { return c.pipeline(commands); });
+  auto replies = maint_conn_.pipeline(commands);
   std::vector<std::uint32_t> lost;
   {
     std::lock_guard lock(mu_);
@@ -264,8 +263,7 @@ void RedisStreamsQueue::refresh_stats() {
     commands.push_back({"XLEN", keys_.stream(s)});
   }
   try {
-    auto replies =
-        retry_stale(maint_conn_, [&](net::RedisConnection& c) { return c.pipeline(commands); });
+    auto replies = maint_conn_.pipeline(commands);
     std::uint64_t records = 0;
     bool groups_missing = false;
     for (std::size_t i = 0; i + 1 < replies.size(); i += 2) {
@@ -372,7 +370,7 @@ void RedisStreamsQueue::release_all_on_close() {
   const std::string idle = std::to_string((options_.claim_idle + std::chrono::hours(24)).count());
   try {
     if (!owned.empty()) {
-      retry_stale(maint_conn_, [](net::RedisConnection& c) { return c.command({"PING"}); });
+      maint_conn_.command({"PING"});
     }
     for (auto s : owned) {
       const std::string key = keys_.stream(s);

@@ -9,11 +9,6 @@
 
 namespace bklit::queue::redis_streams {
 
-namespace {
-constexpr std::chrono::milliseconds kMinBackoff{50};
-constexpr std::chrono::milliseconds kMaxBackoff{1000};
-}  // namespace
-
 StreamAppender::StreamAppender(net::RedisOptions redis, Keys keys, std::uint32_t shards,
                                std::uint64_t max_backlog_bytes, std::size_t max_pending_bytes,
                                Hooks hooks)
@@ -110,27 +105,24 @@ void StreamAppender::write(std::vector<Pending>& batch) {
       if (p.verdict == AppendStatus::kDurable) p.verdict = AppendStatus::kFailed;
     }
   };
-  const auto now = std::chrono::steady_clock::now();
-  if (now < retry_after_) {
+  if (!backoff_.due()) {
     fail_all();  // Redis was unreachable a moment ago: fail fast until the backoff ends.
     return;
   }
 
   std::vector<net::RedisReply> replies;
   try {
-    replies = retry_stale(conn_, [&](net::RedisConnection& c) { return c.pipeline(commands); });
+    replies = conn_.pipeline(commands);
   } catch (const net::RedisError& e) {
-    backoff_ = std::min(kMaxBackoff, std::max(kMinBackoff, backoff_ * 2));
-    retry_after_ = std::chrono::steady_clock::now() + backoff_;
-    if (backoff_ == kMinBackoff) {
+    if (!backoff_.failing()) {
       core::log::error(fmt::format("queue: append to Redis failed: {}", e.what()));
     }
+    backoff_.failed();
     fail_all();
     hooks_.on_result(false, 0, 0);
     return;
   }
-  if (backoff_.count() > 0) core::log::info("queue: Redis is reachable again for appends");
-  backoff_ = std::chrono::milliseconds(0);
+  if (backoff_.succeeded()) core::log::info("queue: Redis is reachable again for appends");
 
   std::size_t i = 0;
   bool logged = false;

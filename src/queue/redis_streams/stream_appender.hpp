@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "bklit/core/backoff.hpp"
 #include "bklit/net/redis.hpp"
 #include "bklit/queue/event_queue.hpp"
 #include "redis_streams/stream_keys.hpp"
@@ -74,8 +75,7 @@ class StreamAppender {
   std::mutex close_mu_;
 
   // Appender thread only.
-  std::chrono::steady_clock::time_point retry_after_{};
-  std::chrono::milliseconds backoff_{0};
+  core::Backoff backoff_;  // 50 ms .. 1 s between attempts while Redis is unreachable
 
   std::thread thread_;
 };

@@ -38,22 +38,6 @@ std::optional<std::string> next_stream_id(std::string_view id);
 // Field `name` of a flat [name, value, ...] reply (XINFO); nullptr when absent.
 const net::RedisReply* field(const net::RedisReply& map, std::string_view name);
 
-// Runs fn(conn); when a connection that was already open fails, runs it once more on a fresh
-// one. An open connection may be stale without anyone knowing (Redis restarted, or closed
-// it after its `timeout`), and failing every first command after that would turn each
-// Redis restart into errors for callers. Only for commands that may safely run twice
-// (XADD may then store a record twice: delivery is at least once anyway).
-template <typename Fn>
-auto retry_stale(net::RedisConnection& conn, Fn&& fn) -> decltype(fn(conn)) {
-  const bool was_connected = conn.connected();
-  try {
-    return fn(conn);
-  } catch (const net::RedisError&) {
-    if (!was_connected) throw;
-  }
-  return fn(conn);
-}
-
 // XGROUP CREATE <stream> <group> 0 MKSTREAM on every shard (BUSYGROUP is fine). Throws
 // net::RedisError when Redis is unreachable, std::runtime_error on another error reply.
 void create_groups(net::RedisConnection& conn, const Keys& keys, const std::string& group,

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "bklit/core/backoff.hpp"
 #include "bklit/core/log.hpp"
-#include "redis/backoff.hpp"
 
 namespace bklit::realtime::detail {
 namespace {
@@ -46,7 +46,7 @@ bool RedisPublisher::publish(const std::string& channel, std::string message) {
 }
 
 void RedisPublisher::run() {
-  Backoff backoff;
+  core::Backoff backoff;
   std::deque<Message> batch;
   for (;;) {
     {
@@ -54,7 +54,7 @@ void RedisPublisher::run() {
       if (up_.load()) {
         cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       } else {
-        cv_.wait_for(lock, backoff.next(), [&] { return stopping_; });
+        cv_.wait_for(lock, backoff.failed(), [&] { return stopping_; });
       }
       if (stopping_) {
         dropped_.fetch_add(queue_.size());
@@ -70,7 +70,7 @@ void RedisPublisher::run() {
       try {
         connection_->command({"PING"});
         up_.store(true);
-        backoff.reset();
+        backoff.succeeded();
         core::log::info("pubsub: Redis publisher connection is back");
       } catch (const net::RedisError& e) {
         // Still down (reported once, when it went down); retried after a longer wait.

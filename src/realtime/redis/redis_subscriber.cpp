@@ -4,8 +4,8 @@
 #include <string_view>
 #include <vector>
 
+#include "bklit/core/backoff.hpp"
 #include "bklit/core/log.hpp"
-#include "redis/backoff.hpp"
 
 namespace bklit::realtime::detail {
 namespace {
@@ -52,7 +52,7 @@ bool RedisSubscriber::is_ready(const std::string& full_channel,
 }
 
 void RedisSubscriber::run() {
-  Backoff backoff;
+  core::Backoff backoff;
   std::uint64_t seen_version = 0;
   bool reconcile_needed = true;
   for (;;) {
@@ -81,11 +81,11 @@ void RedisSubscriber::run() {
       }
       if (auto push = connection_->read_push(kPoll)) handle(*push);
       if (!up_.exchange(true)) core::log::info("pubsub: Redis subscriber connection is back");
-      backoff.reset();
+      backoff.succeeded();
     } catch (const net::RedisError& e) {
       lost(e.what());
       reconcile_needed = true;
-      sleep(backoff.next());
+      sleep(backoff.failed());
     }
   }
 }
