@@ -81,25 +81,14 @@ class SdkSocket : public net::WsSession, public std::enable_shared_from_this<Sdk
     authorized_ = true;
     const bool pageview = msg.kind == SdkMessage::Kind::kPageview;
     auto slot = reserve_slot();
-    std::string ack = ack_frame(pageview ? "pageview" : "event", event->event_id);
-    std::vector<std::string> payloads;
-    payloads.push_back(core::encode_event(*event));
-    bool appended = service_.append(
-        std::move(payloads), [self = shared_from_this(), slot,
-                              ack = std::move(ack)](queue::AppendStatus status) mutable {
-          if (status == queue::AppendStatus::kDurable) {
-            self->complete(slot, std::move(ack));
-          } else if (status == queue::AppendStatus::kOverloaded) {
-            self->complete(slot, error_frame("overloaded",
-                                             "the server is overloaded; the event was not stored, "
-                                             "retry later"));
-          } else {
-            self->complete(
-                slot, error_frame("unavailable", "the event could not be stored; retry later"));
-          }
-        });
-    if (!appended) complete(slot, error_frame("shutting_down", kShuttingDown));
+    batch_payloads_.push_back(core::encode_event(*event));
+    batch_acks_.push_back(Reply{slot, ack_frame(pageview ? "pageview" : "event", event->event_id)});
+    if (batch_payloads_.size() >= kMaxBatch) flush_batch();
   }
+
+  // Every message that had arrived is parsed: one queue append for all of them, and one
+  // hand-off of their acks to the connection once durable.
+  void on_read_idle() override { flush_batch(); }
 
   void on_binary(std::size_t /*bytes*/) override {
     reply_now(error_frame("binary_not_supported",
@@ -107,6 +96,7 @@ class SdkSocket : public net::WsSession, public std::enable_shared_from_this<Sdk
   }
 
   void on_close(std::uint16_t /*code*/) override {
+    flush_batch();  // events that arrived with the close are stored before the session ends
     closed_ = true;
     // A socket closed by the browser ends the session (METRICS.md). A socket closed
     // because this server is stopping does not: the SDK reconnects to the same session.
@@ -128,6 +118,42 @@ class SdkSocket : public net::WsSession, public std::enable_shared_from_this<Sdk
     bool ready = false;
     std::string frame;
   };
+
+  struct Reply {
+    std::uint64_t slot;
+    std::string frame;
+  };
+
+  void flush_batch() {
+    if (batch_payloads_.empty()) return;
+    std::vector<std::string> payloads;
+    payloads.swap(batch_payloads_);
+    std::vector<Reply> acks;
+    acks.swap(batch_acks_);
+    auto first = acks.front().slot;
+    auto count = acks.size();
+    bool appended = service_.append(
+        std::move(payloads),
+        [self = shared_from_this(), acks = std::move(acks)](queue::AppendStatus status) mutable {
+          if (status != queue::AppendStatus::kDurable) {
+            std::string frame =
+                status == queue::AppendStatus::kOverloaded
+                    ? error_frame("overloaded",
+                                  "the server is overloaded; the event was not stored, retry later")
+                    : error_frame("unavailable", "the event could not be stored; retry later");
+            for (auto& r : acks) r.frame = frame;
+          }
+          self->complete(acks);
+        });
+    if (!appended) {
+      std::vector<Reply> refused;
+      refused.reserve(count);
+      for (std::size_t i = 0; i < count; ++i) {
+        refused.push_back(Reply{first + i, error_frame("shutting_down", kShuttingDown)});
+      }
+      complete(refused);
+    }
+  }
 
   void refuse(const std::string& reason) {
     closed_ = true;
@@ -163,15 +189,19 @@ class SdkSocket : public net::WsSession, public std::enable_shared_from_this<Sdk
     return id;
   }
 
-  void complete(std::uint64_t id, std::string frame) {
+  void complete(std::vector<Reply>& replies) {
+    std::vector<std::string> ready;
     std::lock_guard lock(mu_);
-    auto idx = id - slots_.front().id;
-    slots_[idx].ready = true;
-    slots_[idx].frame = std::move(frame);
+    for (auto& r : replies) {
+      auto idx = r.slot - slots_.front().id;
+      slots_[idx].ready = true;
+      slots_[idx].frame = std::move(r.frame);
+    }
     while (!slots_.empty() && slots_.front().ready) {
-      conn_->send_text(std::move(slots_.front().frame));
+      ready.push_back(std::move(slots_.front().frame));
       slots_.pop_front();
     }
+    if (!ready.empty()) conn_->send_texts(std::move(ready));
     if (paused_ && slots_.size() < max_inflight_ / 2) {
       paused_ = false;
       conn_->resume_reading();
@@ -195,6 +225,10 @@ class SdkSocket : public net::WsSession, public std::enable_shared_from_this<Sdk
   std::size_t max_inflight_;
   std::mutex mu_;
   std::deque<Slot> slots_;
+  // Parsed and enriched, waiting for on_read_idle (only touched on the connection's thread).
+  static constexpr std::size_t kMaxBatch = 256;
+  std::vector<std::string> batch_payloads_;
+  std::vector<Reply> batch_acks_;
   std::uint64_t next_slot_ = 0;
   bool paused_ = false;
   bool authorized_ = false;

@@ -11,20 +11,19 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
-#include <deque>
 #include <mutex>
-#include <set>
+#include <optional>
 #include <thread>
 
 #include "bklit/core/log.hpp"
+#include "ws_connection.hpp"
+#include "ws_frame.hpp"
 
 namespace bklit::net {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
@@ -62,191 +61,46 @@ http::response<http::string_body> to_beast(HttpResponse&& res, unsigned version,
   return out;
 }
 
-}  // namespace
+bool has_token(std::string_view list, std::string_view token) {
+  // A comma-separated header value holds `token`, case-insensitively.
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    auto item = list.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (beast::iequals(item, token)) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
 
-class WsConnectionImpl;
+bool is_upgrade(const http::request<http::string_body>& req) {
+  return req.method() == http::verb::get && has_token(req[http::field::connection], "upgrade") &&
+         has_token(req[http::field::upgrade], "websocket");
+}
+
+}  // namespace
 
 struct Server::Impl {
   ServerOptions options;
   Handlers handlers;
+  WsLimits ws_limits;
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
   std::vector<std::thread> threads;
   std::uint16_t bound_port = 0;
-  mutable std::mutex mu;
-  std::set<std::shared_ptr<WsConnectionImpl>> websockets;
+  WsRegistry websockets;
   bool stopped = false;
 
-  Impl(ServerOptions o, Handlers h) : options(std::move(o)), handlers(std::move(h)) {}
+  Impl(ServerOptions o, Handlers h) : options(std::move(o)), handlers(std::move(h)) {
+    ws_limits.max_message_bytes = options.max_ws_message_bytes;
+    ws_limits.max_write_queue = options.max_ws_write_queue;
+    ws_limits.idle_timeout = options.ws_idle_timeout;
+  }
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve_http(tcp::socket socket);
-};
-
-class WsConnectionImpl : public WsConnection,
-                         public std::enable_shared_from_this<WsConnectionImpl> {
- public:
-  WsConnectionImpl(beast::tcp_stream&& stream, std::string ip, Server::Impl& server)
-      : ws_(std::move(stream)),
-        ip_(std::move(ip)),
-        server_(server),
-        resume_timer_(ws_.get_executor()),
-        write_timer_(ws_.get_executor()) {}
-
-  void send_text(std::string text) override {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(text)]() mutable {
-      if (self->closing_ || self->gone_) return;
-      if (self->outbox_.size() >= self->server_.options.max_ws_write_queue) {
-        // A client that does not read its acks is dropped rather than buffered forever.
-        self->closing_ = true;
-        self->close_code_ = static_cast<std::uint16_t>(websocket::close_code::policy_error);
-        self->close_reason_ = "client too slow";
-        self->wake_writer();
-        return;
-      }
-      self->outbox_.push_back(std::move(t));
-      self->wake_writer();
-    });
-  }
-
-  void close(std::uint16_t code, std::string reason) override {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), code, r = std::move(reason)] {
-      if (self->closing_ || self->gone_) return;
-      self->closing_ = true;
-      self->close_code_ = code;
-      self->close_reason_ = r.substr(0, 120);  // control frames carry at most 123 bytes
-      self->wake_writer();
-    });
-  }
-
-  void pause_reading() override {
-    asio::post(ws_.get_executor(), [self = shared_from_this()] { self->paused_ = true; });
-  }
-
-  void resume_reading() override {
-    asio::post(ws_.get_executor(), [self = shared_from_this()] {
-      self->paused_ = false;
-      self->resume_timer_.cancel();
-    });
-  }
-
-  const std::string& remote_ip() const override { return ip_; }
-
-  asio::awaitable<void> run(http::request<http::string_body> req, HttpRequest app_req) {
-    auto self = shared_from_this();
-    beast::get_lowest_layer(ws_).expires_never();
-    websocket::stream_base::timeout timeouts{};
-    timeouts.handshake_timeout = std::chrono::seconds(30);
-    timeouts.idle_timeout = server_.options.ws_idle_timeout;
-    timeouts.keep_alive_pings = true;
-    ws_.set_option(timeouts);
-    ws_.set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& res) { res.set(http::field::server, kServerName); }));
-    ws_.read_message_max(server_.options.max_ws_message_bytes);
-    auto [ec] = co_await ws_.async_accept(req, kNoThrow);
-    if (ec) co_return;
-
-    session_ = server_.handlers.websocket(app_req, self);
-    if (!session_) {
-      co_await ws_.async_close(websocket::close_code::policy_error, kNoThrow);
-      co_return;
-    }
-    {
-      std::lock_guard lock(server_.mu);
-      server_.websockets.insert(self);
-    }
-    asio::co_spawn(ws_.get_executor(), write_loop(), asio::detached);
-    session_->on_open();
-
-    beast::flat_buffer buffer;
-    std::uint16_t code = static_cast<std::uint16_t>(websocket::close_code::abnormal);
-    while (!closing_) {
-      while (paused_ && !closing_) {
-        resume_timer_.expires_after(std::chrono::hours(24));
-        co_await resume_timer_.async_wait(kNoThrow);
-      }
-      if (closing_) break;
-      auto [rec, n] = co_await ws_.async_read(buffer, kNoThrow);
-      if (rec) {
-        if (rec == websocket::error::closed) {
-          code = ws_.reason().code;
-        } else if (rec == websocket::error::message_too_big) {
-          code = static_cast<std::uint16_t>(websocket::close_code::too_big);
-        }
-        break;
-      }
-      if (ws_.got_text()) {
-        session_->on_text(beast::buffers_to_string(buffer.data()));
-      } else {
-        session_->on_binary(n);
-      }
-      buffer.consume(buffer.size());
-    }
-    // Let the writer flush queued frames and the close frame.
-    if (closing_) {
-      while (!gone_) {
-        resume_timer_.expires_after(std::chrono::hours(24));
-        co_await resume_timer_.async_wait(kNoThrow);
-      }
-      code = close_code_;
-    }
-    finish(code);
-  }
-
- private:
-  void wake_writer() { write_timer_.cancel(); }
-
-  asio::awaitable<void> write_loop() {
-    auto self = shared_from_this();
-    while (!gone_) {
-      if (outbox_.empty()) {
-        if (closing_) break;
-        write_timer_.expires_after(std::chrono::hours(24));
-        co_await write_timer_.async_wait(kNoThrow);
-        continue;
-      }
-      ws_.text(true);
-      auto [ec, n] = co_await ws_.async_write(asio::buffer(outbox_.front()), kNoThrow);
-      outbox_.pop_front();
-      if (ec) {
-        gone_ = true;
-        break;
-      }
-    }
-    if (!gone_ && closing_) {
-      websocket::close_reason reason;
-      reason.code = close_code_;
-      reason.reason = close_reason_;
-      auto [ec] = co_await ws_.async_close(reason, kNoThrow);
-      (void)ec;
-    }
-    gone_ = true;
-    beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
-    resume_timer_.cancel();
-  }
-
-  void finish(std::uint16_t code) {
-    gone_ = true;
-    write_timer_.cancel();
-    if (session_) session_->on_close(code);
-    session_.reset();  // break the session <-> connection cycle
-    std::lock_guard lock(server_.mu);
-    server_.websockets.erase(shared_from_this());
-  }
-
-  websocket::stream<beast::tcp_stream> ws_;
-  std::string ip_;
-  Server::Impl& server_;
-  std::shared_ptr<WsSession> session_;
-  std::deque<std::string> outbox_;
-  asio::steady_timer resume_timer_;
-  asio::steady_timer write_timer_;
-  bool paused_ = false;
-  bool closing_ = false;
-  bool gone_ = false;
-  std::uint16_t close_code_ = 1000;
-  std::string close_reason_;
 };
 
 asio::awaitable<void> Server::Impl::serve_http(tcp::socket socket) {
@@ -305,9 +159,27 @@ asio::awaitable<void> Server::Impl::serve_http(tcp::socket socket) {
     }
     auto req = parser.release();
     HttpRequest app_req = to_request(req, ip);
-    if (websocket::is_upgrade(req)) {
-      auto conn = std::make_shared<WsConnectionImpl>(std::move(stream), ip, *this);
-      co_await conn->run(std::move(req), std::move(app_req));
+    if (is_upgrade(req)) {
+      // RFC 6455 4.2.1: version 13 and a 16-byte key, else a plain HTTP refusal.
+      auto key = req[http::field::sec_websocket_key];
+      if (req[http::field::sec_websocket_version] != "13") {
+        auto res =
+            HttpResponse::error(426, "upgrade_required", "only WebSocket version 13 is supported");
+        res.headers.emplace_back("Sec-WebSocket-Version", "13");
+        auto out = to_beast(std::move(res), req.version(), false);
+        co_await http::async_write(stream, out, kNoThrow);
+        break;
+      }
+      if (!ws::valid_client_key(key)) {
+        auto out = to_beast(
+            HttpResponse::error(400, "bad_request", "Sec-WebSocket-Key is missing or malformed"),
+            req.version(), false);
+        co_await http::async_write(stream, out, kNoThrow);
+        break;
+      }
+      std::string early(static_cast<const char*>(buffer.data().data()), buffer.size());
+      co_await run_websocket(stream.release_socket(), std::move(early), ws::accept_key(key),
+                             app_req, ws_limits, handlers, websockets);
       co_return;
     }
     // The handler may answer from another thread: wait for its answer on a timer.
@@ -417,18 +289,10 @@ void Server::stop_accepting() {
 }
 
 void Server::close_websockets(std::uint16_t code, const std::string& reason) {
-  std::vector<std::shared_ptr<WsConnectionImpl>> all;
-  {
-    std::lock_guard lock(impl_->mu);
-    all.assign(impl_->websockets.begin(), impl_->websockets.end());
-  }
-  for (auto& c : all) c->close(code, reason);
+  for (auto& c : impl_->websockets.snapshot()) c->close(code, reason);
 }
 
-std::size_t Server::open_websockets() const {
-  std::lock_guard lock(impl_->mu);
-  return impl_->websockets.size();
-}
+std::size_t Server::open_websockets() const { return impl_->websockets.size(); }
 
 void Server::stop() {
   if (!impl_ || impl_->stopped) return;
@@ -438,7 +302,6 @@ void Server::stop() {
     if (t.joinable()) t.join();
   }
   impl_->threads.clear();
-  std::lock_guard lock(impl_->mu);
   impl_->websockets.clear();
 }
 

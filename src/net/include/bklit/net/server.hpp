@@ -1,11 +1,13 @@
 #pragma once
-// HTTP/1.1 and WebSocket server (Boost.Beast inside server.cpp only).
+// HTTP/1.1 (Boost.Beast, inside server.cpp only) and WebSocket (our own framing, in
+// ws_connection.cpp and ws_frame.cpp) server.
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bklit/net/http.hpp"
 
@@ -17,6 +19,11 @@ class WsConnection {
   virtual ~WsConnection() = default;
   // Queues a text frame; frames go out in the order queued.
   virtual void send_text(std::string text) = 0;
+  // Queues several text frames at once (one hand-off to the connection's thread; frames
+  // queued together leave in one write).
+  virtual void send_texts(std::vector<std::string> texts) {
+    for (auto& t : texts) send_text(std::move(t));
+  }
   // Sends a close frame after every queued frame, then drops the connection.
   virtual void close(std::uint16_t code, std::string reason) = 0;
   // Back-pressure: while paused the connection reads no further frames.
@@ -33,6 +40,9 @@ class WsSession {
   virtual void on_open() = 0;
   virtual void on_text(std::string message) = 0;
   virtual void on_binary(std::size_t bytes) = 0;
+  // Every message that had arrived has been handed over (on_text / on_binary), before the
+  // connection waits for more: a session may gather work across messages and act here.
+  virtual void on_read_idle() {}
   // The connection is gone (peer closed, error, oversized frame, server stop).
   virtual void on_close(std::uint16_t code) = 0;
 };

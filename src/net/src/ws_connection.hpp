@@ -1,0 +1,53 @@
+#pragma once
+// One server-side WebSocket connection over a TCP socket, after the HTTP upgrade request has
+// been read and checked (server.cpp). Private to net.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "bklit/net/server.hpp"
+
+namespace bklit::net {
+
+struct WsLimits {
+  std::size_t max_message_bytes = 32 * 1024;
+  std::size_t max_write_queue = 4096;  // frames waiting to be written
+  std::chrono::milliseconds idle_timeout{60000};
+  // After the server sends a close frame, how long (and how many bytes) it keeps reading
+  // and discarding what the client still sends before it drops the connection, so that a
+  // client in the middle of a large frame reads the close instead of a reset.
+  std::chrono::milliseconds close_drain_time{5000};
+  std::size_t close_drain_bytes = std::size_t{16} << 20;
+};
+
+// The open connections, for close_websockets() and open_websockets().
+class WsRegistry {
+ public:
+  void add(const std::shared_ptr<WsConnection>& c);
+  void remove(const std::shared_ptr<WsConnection>& c);
+  std::vector<std::shared_ptr<WsConnection>> snapshot() const;
+  std::size_t size() const;
+  void clear();
+
+ private:
+  mutable std::mutex mu_;
+  std::set<std::shared_ptr<WsConnection>> open_;
+};
+
+// Sends the 101 answer with `accept_key`, asks `handlers.websocket` for the session (the
+// caller has checked that it wants one), and runs the connection until it is gone.
+// `early_bytes` are bytes the HTTP reader had already taken off the socket after the
+// upgrade request. The socket's executor must be a strand.
+boost::asio::awaitable<void> run_websocket(boost::asio::ip::tcp::socket socket,
+                                           std::string early_bytes, std::string accept_key,
+                                           const HttpRequest& request, const WsLimits& limits,
+                                           const Handlers& handlers, WsRegistry& registry);
+
+}  // namespace bklit::net
