@@ -1,6 +1,7 @@
 #include "bklit/core/json.hpp"
 
 #include <cstdint>
+#include <cstring>
 
 namespace bklit::core {
 namespace {
@@ -40,7 +41,15 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
 }  // namespace
 
 bool is_valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
+  std::size_t i = 0;
+  // Most text is ASCII: eight bytes at a time until the first byte with its top bit set.
+  while (i + 8 <= s.size()) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, s.data() + i, 8);
+    if ((word & 0x8080808080808080ULL) != 0) break;
+    i += 8;
+  }
+  while (i < s.size()) {
     auto n = utf8_sequence_length(s, i);
     if (n == 0) return false;
     i += n;

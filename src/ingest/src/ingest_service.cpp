@@ -174,8 +174,19 @@ core::Result<core::Event> IngestService::build_event(const SdkMessage& msg, Clie
     return core::make_error("unknown_project", "no project with this projectId", 404);
   }
   const std::string& key = msg.api_key.empty() ? ctx.api_key : msg.api_key;
-  auto auth_status = authorize(*proj, key, ctx.origin, now_ms);
-  if (!auth_status) return auth_status.error();
+  // A socket's project, origin and token do not change: one check holds for the token
+  // cache's lifetime, so a revoked token stops this socket as soon as it stops new ones.
+  const bool still_authorized =
+      ctx.websocket && now_ms < ctx.authorized_until_ms && key == ctx.authorized_key;
+  if (!still_authorized) {
+    auto auth_status = authorize(*proj, key, ctx.origin, now_ms);
+    if (!auth_status) return auth_status.error();
+    if (ctx.websocket) {
+      ctx.authorized_key = key;
+      ctx.authorized_until_ms =
+          now_ms + static_cast<std::int64_t>(deps_.config->token_cache_ttl_ms);
+    }
+  }
   if (!project_limiter_.take(project_id, now_ms)) {
     return core::make_error("rate_limited", "too many events for this project; slow down", 429);
   }

@@ -39,6 +39,9 @@ struct ClientContext {
   bool websocket = false;
   // The page of the connection's last pageview, for custom events (the SDK sends none).
   std::string last_url;
+  // WebSocket: the token that last passed authorize() and until when that holds.
+  std::string authorized_key;
+  std::int64_t authorized_until_ms = 0;
 };
 
 struct IngestDeps {
