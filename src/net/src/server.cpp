@@ -178,8 +178,8 @@ asio::awaitable<void> Server::Impl::serve_http(tcp::socket socket) {
         break;
       }
       std::string early(static_cast<const char*>(buffer.data().data()), buffer.size());
-      co_await run_websocket(stream.release_socket(), std::move(early), ws::accept_key(key),
-                             app_req, ws_limits, handlers, websockets);
+      start_websocket(stream.release_socket(), std::move(early), ws::accept_key(key), app_req,
+                      ws_limits, handlers, websockets);
       co_return;
     }
     // The handler may answer from another thread: wait for its answer on a timer.

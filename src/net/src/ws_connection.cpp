@@ -102,20 +102,19 @@ class WsConnectionImpl final : public WsConnection,
 
   const std::string& remote_ip() const override { return ip_; }
 
-  asio::awaitable<void> run(std::string early_bytes, std::string accept_key,
-                            const HttpRequest& request, const Handlers& handlers) {
+  // Runs on the thread that read the upgrade request, which is the socket's strand.
+  void start(std::string early_bytes, std::string accept_key, const HttpRequest& request,
+             const Handlers& handlers) {
     auto self = shared_from_this();
     session_ = handlers.websocket(request, self);
     if (!session_) {
       const std::string body = R"({"error":"not_found","message":"no WebSocket here"})";
-      const std::string answer =
+      out_ =
           "HTTP/1.1 404 Not Found\r\nServer: bklit\r\nContent-Type: application/json\r\n"
           "Content-Length: " +
           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-      co_await asio::async_write(socket_, asio::buffer(answer), kNoThrow);
-      boost::system::error_code ignored;
-      socket_.shutdown(tcp::socket::shutdown_send, ignored);
-      co_return;
+      asio::co_spawn(socket_.get_executor(), refuse(), asio::detached);
+      return;
     }
     registry_.add(self);
     boost::system::error_code ec;
@@ -132,11 +131,23 @@ class WsConnectionImpl final : public WsConnection,
       tail_ = std::move(early_bytes);
       consume(nullptr, 0);
     }
+    asio::co_spawn(socket_.get_executor(), run(), asio::detached);
+  }
+
+ private:
+  asio::awaitable<void> refuse() {
+    auto self = shared_from_this();
+    co_await asio::async_write(socket_, asio::buffer(out_), kNoThrow);
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> run() {
+    auto self = shared_from_this();
     co_await read_loop();
     finish();
   }
 
- private:
   // ---- writing (all on the strand) ----
 
   void queue_text(std::string_view text) {
@@ -451,14 +462,12 @@ class WsConnectionImpl final : public WsConnection,
 
 }  // namespace
 
-asio::awaitable<void> run_websocket(tcp::socket socket, std::string early_bytes,
-                                    std::string accept_key, const HttpRequest& request,
-                                    const WsLimits& limits, const Handlers& handlers,
-                                    WsRegistry& registry) {
-  std::string ip = request.remote_ip;
+void start_websocket(tcp::socket socket, std::string early_bytes, std::string accept_key,
+                     const HttpRequest& request, const WsLimits& limits, const Handlers& handlers,
+                     WsRegistry& registry) {
   auto conn =
-      std::make_shared<WsConnectionImpl>(std::move(socket), std::move(ip), limits, registry);
-  co_await conn->run(std::move(early_bytes), std::move(accept_key), request, handlers);
+      std::make_shared<WsConnectionImpl>(std::move(socket), request.remote_ip, limits, registry);
+  conn->start(std::move(early_bytes), std::move(accept_key), request, handlers);
 }
 
 }  // namespace bklit::net

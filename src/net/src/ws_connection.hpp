@@ -2,7 +2,6 @@
 // One server-side WebSocket connection over a TCP socket, after the HTTP upgrade request has
 // been read and checked (server.cpp). Private to net.
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstddef>
@@ -41,13 +40,14 @@ class WsRegistry {
   std::set<std::shared_ptr<WsConnection>> open_;
 };
 
-// Sends the 101 answer with `accept_key`, asks `handlers.websocket` for the session (the
-// caller has checked that it wants one), and runs the connection until it is gone.
-// `early_bytes` are bytes the HTTP reader had already taken off the socket after the
-// upgrade request. The socket's executor must be a strand.
-boost::asio::awaitable<void> run_websocket(boost::asio::ip::tcp::socket socket,
-                                           std::string early_bytes, std::string accept_key,
-                                           const HttpRequest& request, const WsLimits& limits,
-                                           const Handlers& handlers, WsRegistry& registry);
+// Asks `handlers.websocket` for the session of an upgrade request that has been checked
+// (server.cpp), then runs the connection on the socket's executor (a strand) until it is
+// gone: the 101 answer with `accept_key`, or a 404 when the handler wants none. Returns at
+// once; the connection owns its state, so nothing of the HTTP exchange stays alive beside
+// an idle socket. `early_bytes` are bytes the HTTP reader had already taken off the socket
+// after the request.
+void start_websocket(boost::asio::ip::tcp::socket socket, std::string early_bytes,
+                     std::string accept_key, const HttpRequest& request, const WsLimits& limits,
+                     const Handlers& handlers, WsRegistry& registry);
 
 }  // namespace bklit::net
