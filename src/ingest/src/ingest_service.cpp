@@ -70,9 +70,14 @@ IngestService::IngestService(IngestDeps deps, enrich::TrustedProxies proxies)
 }
 
 std::string IngestService::next_event_id() {
-  // Unique without a syscall: a random per-process prefix and a counter.
+  // Unique without a syscall: a random per-process prefix and a counter in hex.
+  static constexpr char kHex[] = "0123456789abcdef";
   auto n = id_counter_.fetch_add(1, std::memory_order_relaxed);
-  return fmt::format("{}{:016x}", id_prefix_, n);
+  std::string id = id_prefix_;
+  id.resize(id_prefix_.size() + 16);
+  for (int i = 15; i >= 0; --i, n >>= 4)
+    id[id_prefix_.size() + static_cast<std::size_t>(i)] = kHex[n & 15];
+  return id;
 }
 
 std::shared_ptr<const appdb::Project> IngestService::project(const std::string& id,
@@ -132,19 +137,28 @@ std::uint64_t IngestService::visitor_for(const std::string& project_id,
   return enrich::compute_visitor_id(salts_.salt_for_time(salt_time), project_id, ip, ua);
 }
 
-void IngestService::enrich_client(core::Event& e, const ClientContext& ctx, const std::string& ua) {
-  auto device = deps_.user_agents->parse(ua);
-  e.browser = std::move(device.browser);
-  e.browser_version = std::move(device.browser_version);
-  e.os = std::move(device.os);
-  e.os_version = std::move(device.os_version);
-  e.device_type = std::move(device.device_type);
+void IngestService::enrich_client(core::Event& e, ClientContext& ctx, const std::string& ua) {
+  // A socket's messages share the client: parse its user agent and look up its address
+  // once (the parser's own cache is shared by every thread, and so takes a lock).
+  if (!ctx.websocket || ctx.memo_ua != ua || ctx.memo_device.device_type.empty()) {
+    ctx.memo_device = deps_.user_agents->parse(ua);
+    ctx.memo_ua = ua;
+  }
+  const auto& device = ctx.memo_device;
+  e.browser = device.browser;
+  e.browser_version = device.browser_version;
+  e.os = device.os;
+  e.os_version = device.os_version;
+  e.device_type = device.device_type;
   e.is_bot = device.is_bot;
   if (deps_.geo != nullptr) {
-    auto geo = deps_.geo->lookup(ctx.client_ip);
-    e.country = std::move(geo.country);
-    e.region = std::move(geo.region);
-    e.city = std::move(geo.city);
+    if (!ctx.websocket || !ctx.memo_geo_done) {
+      ctx.memo_geo = deps_.geo->lookup(ctx.client_ip);
+      ctx.memo_geo_done = ctx.websocket;
+    }
+    e.country = ctx.memo_geo.country;
+    e.region = ctx.memo_geo.region;
+    e.city = ctx.memo_geo.city;
   }
 }
 

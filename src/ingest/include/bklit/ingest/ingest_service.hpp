@@ -42,6 +42,12 @@ struct ClientContext {
   // WebSocket: the token that last passed authorize() and until when that holds.
   std::string authorized_key;
   std::int64_t authorized_until_ms = 0;
+  // What depends only on the client, kept for the next message of the same connection:
+  // the parsed user agent (for `memo_ua`) and the geo of `client_ip`.
+  std::string memo_ua;
+  enrich::UserAgentInfo memo_device;
+  bool memo_geo_done = false;
+  enrich::GeoInfo memo_geo;
 };
 
 struct IngestDeps {
@@ -98,7 +104,7 @@ class IngestService {
   std::string next_event_id();
   std::uint64_t visitor_for(const std::string& project_id, const std::string& session_id,
                             const std::string& ip, const std::string& ua, std::int64_t now_ms);
-  void enrich_client(core::Event& e, const ClientContext& ctx, const std::string& ua);
+  void enrich_client(core::Event& e, ClientContext& ctx, const std::string& ua);
 
   IngestDeps deps_;
   enrich::TrustedProxies proxies_;
