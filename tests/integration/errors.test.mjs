@@ -130,7 +130,8 @@ describe('bklit admin failures', () => {
     const r = bklit(['serve', '--help']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /--token-cache-ttl-ms\s.*how long token and project lookups are cached \(unit: ms; default: 10000; env BKLIT_TOKEN_CACHE_TTL_MS\)/);
-    assert.match(r.stdout, /--queue-max-backlog-bytes\s.*\(unit: bytes; default: 4294967296;/);
+    assert.match(r.stdout, /--queue-max-backlog-bytes\s[^]*?\(unit: bytes; default: 4294967296;/);
+    assert.match(r.stdout, /--chdb-library\s[^]*?default: found next to the executable/);
     const admin = bklit(['admin', 'create-project', '--help']);
     assert.equal(admin.status, 0, admin.stderr);
     assert.match(admin.stdout, /--timezone.*default: UTC/);
@@ -276,8 +277,9 @@ describe('store errors on a ClickHouse server', { timeout: 240000 }, () => {
       assert.ok(Number(r.headers.get('retry-after')) > 0, 'Retry-After is set');
       assertErrorShape(r.json, 'store_unavailable', 'store down');
       assert.equal(r.json.request_id, undefined);
-      const ready = await fetch(`${server.baseUrl}/readyz`);
-      assert.equal(ready.status, 503, 'not ready while the store is unreachable');
+      // Readiness caches the store's health for a second.
+      await pollUntil(() => fetch(`${server.baseUrl}/readyz`).then((res) => res.status),
+        (status) => status === 503, { what: 'not ready while the store is unreachable' });
     } finally {
       await clickhouse.start();
     }
