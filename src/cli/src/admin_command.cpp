@@ -38,7 +38,8 @@ void add_admin_commands(CLI::App& app, AdminArgs& args) {
 
 namespace {
 
-// Every admin failure is one line on stderr and exit code 1 (2 for bad usage, from CLI11).
+// Every admin failure is one line on stderr and exit code 1 (usage errors: CLI11's code, see
+// main.cpp).
 int fail(std::string_view message) {
   std::string line(message);
   for (char& c : line) {

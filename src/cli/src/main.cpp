@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   bklit::cli::add_serve_command(app, serve_args);
   bklit::cli::AdminArgs admin_args;
   bklit::cli::add_admin_commands(app, admin_args);
-  // A usage error is one line on stderr and exit code 2; --help still prints the help.
+  // A usage error is one line on stderr and CLI11's non-zero exit code; --help still prints
+  // the help and exits 0.
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return "error: " + std::string(e.what()) + " (see --help)\n";
   });

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -25,10 +27,7 @@ bool well_formed(std::string_view name) {
       name.find("//") != std::string_view::npos || name.find("..") != std::string_view::npos) {
     return false;
   }
-  for (char c : name) {
-    if (!is_name_char(c)) return false;
-  }
-  return true;
+  return std::ranges::all_of(name, is_name_char);
 }
 
 struct ZoneNames {
@@ -72,8 +71,9 @@ const ZoneNames& names_in(std::string_view dir) {
 
 bool is_tzif_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  char magic[4] = {};
-  return in.read(magic, sizeof magic) && std::string_view(magic, sizeof magic) == "TZif";
+  std::array<char, 4> magic{};
+  return in.read(magic.data(), magic.size()) &&
+         std::string_view(magic.data(), magic.size()) == "TZif";
 }
 
 }  // namespace
@@ -87,9 +87,8 @@ bool is_known_time_zone(std::string_view name, std::string_view zoneinfo_dir) {
   return is_tzif_file(std::string(zoneinfo_dir) + "/" + std::string(name));
 }
 
-Result<std::string> check_time_zone(std::string_view raw, std::string_view setting,
+Result<std::string> check_time_zone(std::string_view name, std::string_view setting,
                                     std::string_view zoneinfo_dir) {
-  std::string_view name = raw;
   while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) name.remove_prefix(1);
   while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
   if (is_known_time_zone(name, zoneinfo_dir)) return std::string(name);
