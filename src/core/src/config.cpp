@@ -69,7 +69,7 @@ std::string quoted_list(const std::vector<std::string>& items) {
 }
 
 Setting choice(std::string name, std::string section, std::string Config::*field,
-               std::vector<std::string> allowed, Doc doc) {
+               const std::vector<std::string>& allowed, Doc doc) {
   Setter set = [name, field, allowed](Config& c, const std::string& v) -> Status {
     if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
       return bad(name, "'" + v + "' is not one of " + quoted_list(allowed));
