@@ -11,6 +11,7 @@ APT_PACKAGES=(
   uap-core libsodium-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libhiredis-dev libcurl4-openssl-dev
+  tzdata sqlite3
   redis-server clickhouse-server clickhouse-client
   chromium
   nginx-light wrk

@@ -6,6 +6,7 @@
 
 #include "bklit/api/stats_endpoint.hpp"
 #include "bklit/core/clock.hpp"
+#include "bklit/core/error_json.hpp"
 #include "bklit/core/event.hpp"
 #include "bklit/core/json.hpp"
 #include "bklit/core/log.hpp"
@@ -56,12 +57,7 @@ class LiveSocket : public net::WsSession, public std::enable_shared_from_this<Li
 
  private:
   void refuse(std::string_view code, std::string_view message) {
-    std::string frame = R"({"type":"error","error":)";
-    core::append_json_string(frame, code);
-    frame += R"(,"message":)";
-    core::append_json_string(frame, message);
-    frame.push_back('}');
-    conn_->send_text(std::move(frame));
+    conn_->send_text(core::error_frame(code, message));
     conn_->close(1008, std::string(code));
   }
 

@@ -8,6 +8,7 @@
 #include "bklit/core/clock.hpp"
 #include "bklit/core/ids.hpp"
 #include "bklit/core/json.hpp"
+#include "bklit/core/time_zone.hpp"
 
 namespace bklit::auth {
 
@@ -16,7 +17,6 @@ namespace {
 constexpr std::size_t kMaxNameChars = 100;
 constexpr std::size_t kMaxHostBytes = 253;
 constexpr std::size_t kMaxLabelBytes = 63;
-constexpr std::size_t kMaxTimezoneBytes = 64;
 constexpr std::size_t kProjectIdChars = 20;
 
 constexpr const char* kDomainHint =
@@ -72,20 +72,6 @@ core::Result<std::string> validate_name(std::string_view raw) {
     }
   }
   return std::string(name);
-}
-
-core::Result<std::string> validate_timezone(std::string_view raw) {
-  const std::string_view tz = trim(raw);
-  bool ok = !tz.empty() && tz.size() <= kMaxTimezoneBytes && is_alnum(tz.front()) &&
-            tz.find("..") == std::string_view::npos && tz.find("//") == std::string_view::npos;
-  for (char c : tz) {
-    ok = ok && (is_alnum(c) || c == '/' || c == '_' || c == '-' || c == '+');
-  }
-  if (!ok) {
-    return core::make_error("invalid_timezone",
-                            "The timezone must be an IANA name such as UTC or Europe/Berlin.");
-  }
-  return std::string(tz);
 }
 
 // A DNS name of letters, digits and hyphens (underscores tolerated for internal hosts),
@@ -217,7 +203,7 @@ core::Result<CreatedProject> create_project(appdb::AppStore& store, std::string_
   if (!valid_domain) {
     return valid_domain.error();
   }
-  auto valid_timezone = validate_timezone(timezone);
+  auto valid_timezone = core::check_time_zone(timezone, "timezone");
   if (!valid_timezone) {
     return valid_timezone.error();
   }

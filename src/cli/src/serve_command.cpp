@@ -27,16 +27,17 @@ void add_role_command(CLI::App& app, ServeArgs& args, const std::string& role,
   auto* serve = app.add_subcommand(role, description);
   serve->callback([&args, role] { args.role = role; });
   serve->add_option("--config", args.config_file, "TOML configuration file");
-  for (const auto& name : core::config_setting_names()) {
-    std::string flag = name;
+  // Meaning, unit and default come from the declaration of the settings (core/config.cpp),
+  // which the README's configuration table is checked against.
+  for (const auto& setting : core::config_settings()) {
+    std::string flag = setting.name;
     std::replace(flag.begin(), flag.end(), '_', '-');
-    serve->add_option_function<std::string>(
-        "--" + flag, [&args, name](const std::string& v) { args.flags[name] = v; },
-        fmt::format("setting '{}' (env BKLIT_{})", name, [&] {
-          std::string up = name;
-          std::transform(up.begin(), up.end(), up.begin(), ::toupper);
-          return up;
-        }()));
+    serve
+        ->add_option_function<std::string>(
+            "--" + flag,
+            [&args, name = setting.name](const std::string& v) { args.flags[name] = v; },
+            setting.help_text())
+        ->group("Settings [" + setting.section + "]");
   }
 }
 

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "bklit/core/clock.hpp"
+#include "bklit/core/error_json.hpp"
 #include "bklit/core/json.hpp"
 #include "bklit/core/log.hpp"
 
@@ -12,14 +13,7 @@ namespace {
 
 constexpr std::string_view kShuttingDown = "the server is restarting; retry shortly";
 
-std::string error_frame(std::string_view code, std::string_view message) {
-  std::string out = R"({"type":"error","code":)";
-  core::append_json_string(out, code);
-  out += R"(,"message":)";
-  core::append_json_string(out, message);
-  out += '}';
-  return out;
-}
+using core::error_frame;
 
 std::string ack_frame(std::string_view message_type, std::string_view event_id) {
   std::string out = R"({"type":"ack","messageType":")";

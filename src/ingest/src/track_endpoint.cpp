@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "bklit/core/clock.hpp"
+#include "bklit/core/error_json.hpp"
 #include "bklit/core/json.hpp"
 #include "bklit/ingest/sdk_socket.hpp"
 
@@ -29,10 +30,8 @@ std::string results_json(const std::vector<Outcome>& outcomes, std::string_view 
     } else {
       const auto& code = o.accepted ? failed_code : std::string_view(o.error.code);
       const auto& msg = o.accepted ? failed_message : std::string_view(o.error.message);
-      out += R"("status":"rejected","code":)";
-      core::append_json_string(out, code);
-      out += R"(,"message":)";
-      core::append_json_string(out, msg);
+      out += R"("status":"rejected",)";
+      core::append_error_fields(out, code, msg);
       out += '}';
     }
   }

@@ -1,6 +1,6 @@
 #include "bklit/net/http.hpp"
 
-#include "bklit/core/json.hpp"
+#include "bklit/core/error_json.hpp"
 
 namespace bklit::net {
 
@@ -58,13 +58,9 @@ HttpResponse HttpResponse::json(int status, std::string body) {
   return r;
 }
 
-HttpResponse HttpResponse::error(int status, std::string_view code, std::string_view message) {
-  std::string body = "{\"error\":";
-  core::append_json_string(body, code);
-  body += ",\"message\":";
-  core::append_json_string(body, message);
-  body += "}";
-  return json(status, std::move(body));
+HttpResponse HttpResponse::error(int status, std::string_view code, std::string_view message,
+                                 std::string_view request_id) {
+  return json(status, core::error_json(code, message, request_id));
 }
 
 }  // namespace bklit::net

@@ -159,6 +159,8 @@ TEST(ClickHouseHttp, ServerDownThenBack) {
     ADD_FAILURE() << "query succeeded with the server down";
   } catch (const StoreError& e) {
     EXPECT_NE(std::string(e.what()).find("unreachable"), std::string::npos) << e.what();
+    EXPECT_TRUE(e.transient()) << "a server that is down may come back";
+    EXPECT_EQ(e.engine_code(), 0);
   }
   // Connection refused fails fast (a few backoff sleeps), not after request_timeout (20 s).
   EXPECT_LT(Clock::now() - started, std::chrono::seconds(5));

@@ -47,11 +47,37 @@ TEST_P(StoreContract, EngineErrorsThrowStoreErrorWithTheEngineMessage) {
     FAIL() << "expected StoreError";
   } catch (const StoreError& e) {
     EXPECT_NE(std::string(e.what()).find("no_such_column"), std::string::npos) << e.what();
+    // The engine rejected it: the same statement fails again, so nobody is told to retry.
+    EXPECT_FALSE(e.transient()) << e.what();
+    EXPECT_EQ(e.engine_code(), 47) << e.what();  // UNKNOWN_IDENTIFIER
+  }
+  try {
+    store().query("SELECT count() FROM no_such_table", "TabSeparated");
+    FAIL() << "expected StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_EQ(e.failure(), StoreFailure::kPermanent) << e.what();
+    EXPECT_EQ(e.engine_code(), 60) << e.what();  // UNKNOWN_TABLE
   }
   EXPECT_THROW(store().execute("CREATE TABLE broken (a UInt8) ENGINE = NoSuchEngine"), StoreError);
   EXPECT_THROW(store().execute("INSERT INTO t FORMAT TabSeparated\nnot-a-number\n"), StoreError);
   // The store is still usable after errors.
   EXPECT_EQ(store().query("SELECT count() FROM t", "TabSeparated"), "0\n");
+  EXPECT_TRUE(store().healthy());
+}
+
+// A statement stopped by an engine limit (here its time limit) may succeed later.
+TEST_P(StoreContract, EngineLimitsAreTransientErrors) {
+  try {
+    store().query(
+        "SELECT count() FROM numbers(100000000000) SETTINGS max_execution_time = 1, "
+        "timeout_overflow_mode = 'throw'",
+        "TabSeparated");
+    FAIL() << "expected StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_TRUE(e.transient()) << e.what();
+    // TIMEOUT_EXCEEDED, or TOO_SLOW when the engine predicts it will not finish in time.
+    EXPECT_TRUE(e.engine_code() == 159 || e.engine_code() == 160) << e.what();
+  }
   EXPECT_TRUE(store().healthy());
 }
 

@@ -86,14 +86,25 @@ TEST_F(ProjectSetupTest, RejectsBadNames) {
 }
 
 TEST_F(ProjectSetupTest, RejectsBadTimezones) {
-  for (const char* tz : {"", "Europe/../../etc/passwd", "/etc/localtime", "Mars Time", "a;b"}) {
+  for (const char* tz :
+       {"", "Europe/../../etc/passwd", "/etc/localtime", "Mars Time", "a;b", "Mars/Olympus",
+        "Europe/Berlinn", "posix/Europe/Berlin", "tzdata.zi", "zone.tab", "Europe"}) {
     auto created = create_project(*store_, "Shop", "shop.example", tz);
     ASSERT_FALSE(created.ok()) << tz;
     EXPECT_EQ(created.error().code, "invalid_timezone");
   }
+  // The message names the setting and shows a valid value.
+  auto mars = create_project(*store_, "Shop", "shop.example", "Mars/Olympus");
+  ASSERT_FALSE(mars.ok());
+  EXPECT_NE(mars.error().message.find("timezone 'Mars/Olympus'"), std::string::npos)
+      << mars.error().message;
+  EXPECT_NE(mars.error().message.find("Europe/Berlin"), std::string::npos) << mars.error().message;
   EXPECT_TRUE(
       create_project(*store_, "Shop", "shop.example", "America/Argentina/Buenos_Aires").ok());
   EXPECT_TRUE(create_project(*store_, "Shop", "shop.example", "Etc/GMT+5").ok());
+  // Links (older names) are IANA names too.
+  EXPECT_TRUE(create_project(*store_, "Shop", "shop.example", "US/Eastern").ok());
+  EXPECT_TRUE(create_project(*store_, "Shop", "shop.example", "Asia/Calcutta").ok());
 }
 
 TEST(NormalizeProjectDomain, AcceptsWhatUsersType) {

@@ -12,6 +12,7 @@
 
 #include "bklit/store/sql_text.hpp"
 #include "chdb/chdb_library.hpp"
+#include "engine_error.hpp"
 
 namespace bklit::store {
 namespace {
@@ -37,15 +38,20 @@ class ChdbConnection {
     std::lock_guard lock(mutex_);
     ChdbResultHandle* result =
         lib_->query_n(*conn_, sql.data(), sql.size(), format.data(), format.size());
-    if (result == nullptr) throw StoreError("chDB returned no result for a statement");
+    // No result at all means the engine itself is not usable (out of memory, shutting down).
+    if (result == nullptr) {
+      throw StoreError("chDB returned no result for a statement", StoreFailure::kTransient);
+    }
     struct Destroy {
       const chdb::ChdbLibrary* lib;
       ChdbResultHandle* r;
       ~Destroy() { lib->destroy_query_result(r); }
     } destroy{lib_, result};
     if (const char* error = lib_->result_error(result); error != nullptr && *error != '\0') {
-      throw StoreError(std::string("chDB: ") + error +
-                       " [statement: " + std::string(sql.substr(0, 300)) + "]");
+      const int code = clickhouse_error_code(error);
+      throw StoreError(
+          std::string("chDB: ") + error + " [statement: " + std::string(sql.substr(0, 300)) + "]",
+          classify_clickhouse_code(code), code);
     }
     const char* buf = lib_->result_buffer(result);
     std::size_t len = lib_->result_length(result);

@@ -8,6 +8,7 @@
 #include "bklit/store/sql_text.hpp"
 #include "clickhouse_http/gzip.hpp"
 #include "clickhouse_http/http_client.hpp"
+#include "engine_error.hpp"
 
 namespace bklit::store {
 namespace {
@@ -37,15 +38,28 @@ std::string statement_echo(std::string_view sql) {
   return out;
 }
 
-// Throws StoreError for a transport failure or a non-200 answer.
+// A non-200 answer: by the ClickHouse error code in the body; without one (a proxy in
+// front of the server), gateway and overload statuses are transient.
+StoreFailure classify_answer(long status, int code) {
+  if (code != 0) return classify_clickhouse_code(code);
+  return status == 429 || status == 502 || status == 503 || status == 504
+             ? StoreFailure::kTransient
+             : StoreFailure::kPermanent;
+}
+
+// Throws StoreError for a transport failure (transient: unreachable or timed out) or a
+// non-200 answer.
 void check(const HttpResult& r, const std::string& base_url, std::string_view sql) {
   if (!r.transport_ok) {
     throw StoreError("ClickHouse at " + base_url + " unreachable: " + r.transport_error +
-                     " [statement: " + statement_echo(sql) + "]");
+                         " [statement: " + statement_echo(sql) + "]",
+                     StoreFailure::kTransient);
   }
   if (r.status != 200) {
+    const int code = clickhouse_error_code(r.body);
     throw StoreError("ClickHouse HTTP " + std::to_string(r.status) + ": " +
-                     trimmed_error_body(r.body) + " [statement: " + statement_echo(sql) + "]");
+                         trimmed_error_body(r.body) + " [statement: " + statement_echo(sql) + "]",
+                     classify_answer(r.status, code), code);
   }
 }
 

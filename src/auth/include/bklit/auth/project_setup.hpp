@@ -18,7 +18,8 @@ struct CreatedProject {
 // Validates the input, stores the project with a fresh id, and mints one ingest and one
 // read token assigned to it. `name`: 1 to 100 characters. `domain`: a host name with an
 // optional port, as "shop.example", "localhost:3000" or a pasted URL (scheme and path are
-// dropped; stored lowercased). `timezone`: an IANA name such as "Europe/Berlin".
+// dropped; stored lowercased). `timezone`: a zone or link name of the IANA time-zone
+// database installed on this machine (core/time_zone.hpp), such as "Europe/Berlin".
 // Store failures propagate as exceptions.
 core::Result<CreatedProject> create_project(appdb::AppStore& store, std::string_view name,
                                             std::string_view domain,

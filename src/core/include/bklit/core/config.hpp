@@ -87,4 +87,25 @@ Result<Config> load_config(const std::string& config_file,
 // Names of every setting, for --help and flag registration.
 std::vector<std::string> config_setting_names();
 
+// What one setting means, from the declaration that also parses it.
+struct SettingInfo {
+  std::string name;           // snake_case
+  std::string section;        // TOML table
+  std::string meaning;        // one phrase
+  std::string unit;           // "ms", "bytes", ...; empty when the value has none
+  std::string default_value;  // as a flag would give it; empty when the default is empty
+  std::string empty_default;  // what an empty default means ("none", "found in node_modules")
+
+  std::string default_text() const;  // default_value, else empty_default
+  // "<meaning> (unit: ms; default: 10000; env BKLIT_NAME)", for --help.
+  std::string help_text() const;
+};
+
+// Every setting in declaration order.
+std::vector<SettingInfo> config_settings();
+
+// The README's configuration table (Markdown), generated from the same declaration; a test
+// fails when README.md and this disagree.
+std::string config_reference_markdown();
+
 }  // namespace bklit::core

@@ -33,8 +33,9 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
 
   static HttpResponse json(int status, std::string body);
-  // {"error": code, "message": message}
-  static HttpResponse error(int status, std::string_view code, std::string_view message);
+  // The one error shape (core/error_json.hpp): {"code":...,"message":...[,"request_id":...]}
+  static HttpResponse error(int status, std::string_view code, std::string_view message,
+                            std::string_view request_id = {});
 };
 
 // Called exactly once, from any thread.

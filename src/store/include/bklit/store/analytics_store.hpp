@@ -9,11 +9,29 @@
 
 namespace bklit::store {
 
+// Whether the same statement can succeed later.
+enum class StoreFailure {
+  kTransient,  // engine unreachable, timed out or overloaded: retry later
+  kPermanent,  // the engine rejected the statement, or a bug: it fails the same way again
+};
+
 // Thrown for infrastructure failures (engine unreachable, SQL rejected). The message is
-// for logs, not for clients.
+// for logs, not for clients; failure() says whether a client may be told to retry.
 class StoreError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit StoreError(const std::string& what, StoreFailure failure = StoreFailure::kPermanent,
+                      int engine_code = 0)
+      : std::runtime_error(what), failure_(failure), engine_code_(engine_code) {}
+
+  StoreFailure failure() const noexcept { return failure_; }
+  bool transient() const noexcept { return failure_ == StoreFailure::kTransient; }
+  // The ClickHouse error code (e.g. 60 UNKNOWN_TABLE, 159 TIMEOUT_EXCEEDED); 0 when the
+  // failure has none (transport errors, checks of our own).
+  int engine_code() const noexcept { return engine_code_; }
+
+ private:
+  StoreFailure failure_;
+  int engine_code_;
 };
 
 struct EngineVersion {

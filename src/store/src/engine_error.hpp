@@ -1,0 +1,20 @@
+#pragma once
+// What a ClickHouse failure means for whoever asked: both engines (chDB and a server over
+// HTTP) report the same exception text, "Code: 60. DB::Exception: ..." (servers before 19.x
+// write "Code: 60, e.displayText() = DB::Exception: ...").
+
+#include <string_view>
+
+#include "bklit/store/analytics_store.hpp"
+
+namespace bklit::store {
+
+// The error code in an engine message; 0 when it carries none.
+int clickhouse_error_code(std::string_view message);
+
+// Whether the failure with this ClickHouse error code can go away by itself (timeouts,
+// limits on concurrency or memory, replicas or Keeper unavailable); every other code is the
+// engine rejecting the statement, which fails the same way again.
+StoreFailure classify_clickhouse_code(int code);
+
+}  // namespace bklit::store
