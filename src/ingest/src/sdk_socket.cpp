@@ -6,6 +6,7 @@
 #include "bklit/core/clock.hpp"
 #include "bklit/core/json.hpp"
 #include "bklit/core/log.hpp"
+#include "bklit/core/text.hpp"
 
 namespace bklit::ingest {
 namespace {
