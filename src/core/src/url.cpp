@@ -3,6 +3,7 @@
 #include <idn2.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/url/grammar/parse.hpp>
 #include <boost/url/ipv4_address.hpp>
 #include <boost/url/ipv6_address.hpp>
@@ -21,9 +22,18 @@ namespace {
 
 Error host_error(std::string phrase) { return make_error("invalid_host", std::move(phrase)); }
 
-bool is_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
-}
+// Bytes of a host name in its one spelling, by byte: 0 when not allowed, else the byte
+// lowercased. Letters, digits, '-', '_' and '.'.
+constexpr std::array<char, 256> kNameChars = [] {
+  std::array<char, 256> table{};
+  for (char c = 'a'; c <= 'z'; ++c) table[static_cast<unsigned char>(c)] = c;
+  for (char c = 'A'; c <= 'Z'; ++c) table[static_cast<unsigned char>(c)] = ascii_lower(c);
+  for (char c = '0'; c <= '9'; ++c) table[static_cast<unsigned char>(c)] = c;
+  for (char c : {'-', '_', '.'}) table[static_cast<unsigned char>(c)] = c;
+  return table;
+}();
+
+char name_char(char c) { return kNameChars[static_cast<unsigned char>(c)]; }
 
 // Characters RFC 3986 allows in a reg-name besides percent escapes.
 bool is_reg_name_char(char c) {
@@ -67,35 +77,36 @@ Result<std::string> to_ascii_name(const std::string& unicode) {
   return std::string(out);
 }
 
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::ranges::all_of(s, [](char c) { return c >= '0' && c <= '9'; });
-}
-
 // A decoded reg-name -> Host, or why it is not one.
-Result<Host> name_host(std::string decoded) {
-  while (!decoded.empty() && decoded.back() == '.') decoded.pop_back();
-  if (decoded.empty()) return host_error("has no host name");
-  const bool unicode =
-      std::ranges::any_of(decoded, [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
-  if (unicode) {
-    auto ascii = to_ascii_name(decoded);
+Result<Host> name_host(std::string name) {
+  while (!name.empty() && name.back() == '.') name.pop_back();
+  if (name.empty()) return host_error("has no host name");
+  if (std::ranges::any_of(name, [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+    // libidn2 reads a C string: a NUL would cut the name short unseen.
+    if (name.find('\0') != std::string::npos) return host_error("contains a control character");
+    auto ascii = to_ascii_name(name);
     if (!ascii) return ascii.error();
-    decoded = std::move(ascii).value();
+    name = std::move(ascii).value();
   }
-  std::string name = ascii_lowered(decoded);
-  for (std::size_t start = 0; start <= name.size();) {
-    const std::size_t end = std::min(name.find('.', start), name.size());
-    if (end == start) return host_error("has an empty part between dots");
-    start = end + 1;
-  }
-  for (char c : name) {
-    if (!is_name_char(c)) return host_error("contains " + describe_char(c));
+  // One pass: lowercase, check each byte, find empty labels, see if the last is a number.
+  std::size_t label_start = 0;
+  bool numeric_label = true;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name_char(name[i]);
+    if (c == 0) return host_error("contains " + describe_char(name[i]));
+    name[i] = c;
+    if (c == '.') {
+      if (i == label_start) return host_error("has an empty part between dots");
+      label_start = i + 1;
+      numeric_label = true;
+    } else {
+      numeric_label = numeric_label && c >= '0' && c <= '9';
+    }
   }
   if (name.size() > kMaxHostBytes) return host_error("is longer than 253 characters");
-  // A name whose last label is a number is an IPv4 address in the WHATWG URL standard; a
-  // trailing dot hid a valid one from the grammar, anything else is not an address.
-  const std::string_view last = std::string_view(name).substr(name.rfind('.') + 1);
-  if (all_digits(last)) {
+  // A name whose last label is a number is an IPv4 address in the WHATWG URL standard;
+  // anything but a valid one is not a host.
+  if (numeric_label) {
     auto v4 = boost::urls::parse_ipv4_address(name);
     if (!v4) return host_error("is not a valid IPv4 address");
     return Host{HostKind::kIpv4, v4->to_string()};
@@ -116,8 +127,10 @@ Result<Host> parse_host(std::string_view text) {
     if (!v6) return host_error("has a malformed IPv6 address");
     return Host{HostKind::kIpv6, "[" + v6->to_string() + "]"};
   }
-  if (const auto v4 = boost::urls::parse_ipv4_address(text)) {
-    return Host{HostKind::kIpv4, v4->to_string()};
+  // Nearly every host is plain letters, digits, '-', '_' and dots: nothing to decode, and
+  // name_host tells an IPv4 address by its numeric last label.
+  if (std::ranges::all_of(text, [](char c) { return name_char(c) != 0; })) {
+    return name_host(std::string(text));
   }
   // The grammar is ASCII: a host typed in Unicode goes in percent-encoded and comes out
   // decoded.
@@ -143,6 +156,14 @@ Result<Host> parse_host(std::string_view text) {
 
 }  // namespace
 
+std::size_t find_authority_end(std::string_view s, std::size_t from) {
+  // Not find_first_of: libstdc++ runs a memchr over the set for every byte of s.
+  for (std::size_t i = from; i < s.size(); ++i) {
+    if (s[i] == '/' || s[i] == '?' || s[i] == '#') return i;
+  }
+  return std::string_view::npos;
+}
+
 std::string_view Host::address() const {
   std::string_view s = text;
   if (kind == HostKind::kIpv6 && s.size() >= 2) s = s.substr(1, s.size() - 2);
@@ -151,14 +172,20 @@ std::string_view Host::address() const {
 
 UrlParts split_url(std::string_view url) {
   UrlParts parts;
-  if (const auto colon = url.find_first_of(":/?#");
-      colon != std::string_view::npos && colon > 0 && url[colon] == ':') {
-    parts.scheme = url.substr(0, colon);
-    url.remove_prefix(colon + 1);
+  for (std::size_t i = 0; i < url.size(); ++i) {
+    const char c = url[i];
+    if (c == ':') {
+      if (i > 0) {
+        parts.scheme = url.substr(0, i);
+        url.remove_prefix(i + 1);
+      }
+      break;
+    }
+    if (c == '/' || c == '?' || c == '#') break;
   }
   if (url.starts_with("//")) {
     url.remove_prefix(2);
-    const auto end = std::min(url.find_first_of("/?#"), url.size());
+    const auto end = std::min(find_authority_end(url), url.size());
     parts.authority = url.substr(0, end);
     url.remove_prefix(end);
   }
@@ -242,7 +269,7 @@ std::string_view typed_domain_authority(std::string_view typed) {
   if (s.find("://") != std::string_view::npos) {
     s = split_url(s).authority.value_or(std::string_view{});
   } else {
-    s = s.substr(0, s.find_first_of("/?#"));
+    s = s.substr(0, find_authority_end(s));
   }
   if (s.starts_with("*.")) s.remove_prefix(2);
   return s;
@@ -260,6 +287,14 @@ Host site_of(Host host) {
     host.text.erase(0, 4);
   }
   return host;
+}
+
+Host known_host(std::string_view text) {
+  if (text.starts_with('[')) return Host{HostKind::kIpv6, std::string(text)};
+  const std::string_view last = text.substr(text.rfind('.') + 1);
+  const bool numeric =
+      !last.empty() && std::ranges::all_of(last, [](char c) { return c >= '0' && c <= '9'; });
+  return Host{numeric ? HostKind::kIpv4 : HostKind::kName, std::string(text)};
 }
 
 bool same_site(const Host& host, const Host& site) {

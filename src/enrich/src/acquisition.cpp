@@ -32,7 +32,7 @@ std::optional<core::Host> referrer_host(std::string_view referrer) {
   referrer = core::trim(referrer);
   const core::UrlParts parts = core::split_url(referrer);
   const std::string_view authority =
-      parts.authority ? *parts.authority : referrer.substr(0, referrer.find_first_of("/?#"));
+      parts.authority ? *parts.authority : referrer.substr(0, core::find_authority_end(referrer));
   auto parsed = core::parse_authority(authority);
   if (!parsed) return std::nullopt;
   core::Host host = std::move(parsed->host);
@@ -107,10 +107,11 @@ Acquisition classify_acquisition(const PageUrl& page, std::string_view referrer_
   if (const auto host = referrer_host(referrer_url)) {
     acq.referrer_host = core::site_of(*host).text;
     // The one same-site rule (docs/urls.md), as for the Origin check.
-    const auto page_site = site(page.hostname);
-    const auto project_site = site(project_domain);
-    acq.internal = (page_site && core::same_site(*host, *page_site)) ||
-                   (project_site && core::same_site(*host, *project_site));
+    acq.internal = core::same_site(*host, core::site_of(core::known_host(page.hostname)));
+    if (!acq.internal) {
+      const auto project_site = site(project_domain);
+      acq.internal = project_site && core::same_site(*host, *project_site);
+    }
   }
   std::string_view external_host = acq.internal ? std::string_view{} : acq.referrer_host;
   acq.source = page.utm_source.empty() ? std::string(external_host) : page.utm_source;

@@ -1,5 +1,6 @@
 #include "bklit/enrich/page_url.hpp"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -60,7 +61,7 @@ void read_query(std::string_view query, PageUrl& page) {
 }  // namespace
 
 std::string normalize_path(std::string_view path) {
-  path = path.substr(0, path.find_first_of("?#"));
+  path = path.substr(0, std::min(path.find('?'), path.find('#')));
   std::string out;
   out.reserve(path.size() + 1);
   if (path.empty() || path.front() != '/') out.push_back('/');

@@ -31,6 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // The one spelling is a fixed point: reading it again gives the same host.
     const auto again = core::parse_authority(host.text);
     if (!again || !(again->host == host)) __builtin_trap();
+    if (!(core::known_host(host.text) == host)) __builtin_trap();
     // A host is always same-site with the site it names.
     if (!core::same_site(host, core::site_of(host))) __builtin_trap();
   }

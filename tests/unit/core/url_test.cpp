@@ -130,6 +130,7 @@ TEST(ParseAuthority, RejectsWithAReason) {
       {".example.com", "empty part"},
       {std::string(254, 'a'), "longer than 253"},
       {"%FF.example", "not UTF-8"},
+      {"caf%C3%A9%00.evil", "control character"},  // not cut short at the NUL
       {"1.2.3", "IPv4"},
       {"1127.0.0.1", "IPv4"},
       {"host.123", "IPv4"},
@@ -147,6 +148,15 @@ TEST(ParseAuthority, RejectsWithAReason) {
     EXPECT_EQ(a.error().code, "invalid_host") << input;
     EXPECT_NE(a.error().message.find(reason), std::string::npos)
         << input << ": " << a.error().message;
+  }
+}
+
+TEST(KnownHost, KindFromTheOneSpelling) {
+  for (const char* typed : {"Shop.Example", "127.0.0.1", "[2001:DB8::1]", "xn--caf-dma.example",
+                            "1.2.3.4.nip.io", "localhost"}) {
+    auto parsed = parse_authority(typed);
+    ASSERT_TRUE(parsed) << typed;
+    EXPECT_EQ(known_host(parsed->host.text), parsed->host) << typed;
   }
 }
 

@@ -51,6 +51,9 @@ struct UrlParts {
 };
 UrlParts split_url(std::string_view url);
 
+// Index of the first '/', '?' or '#' at or after from (where an authority ends), or npos.
+std::size_t find_authority_end(std::string_view s, std::size_t from = 0);
+
 // Calls visit(key, value) for each '&'-separated pair of a query, in order, as raw
 // (still percent-encoded) views; a pair without '=' has an empty value.
 template <typename Visit>
@@ -86,6 +89,10 @@ std::string_view typed_domain_authority(std::string_view typed);
 // "www." is dropped when a name with a dot remains: www.shop.example is shop.example.
 Result<Host> parse_site(std::string_view domain);
 Host site_of(Host host);
+
+// The Host spelled `text`, for text that already came out of a Host (a stored or parsed
+// hostname): the kind is read from its shape, without parsing it again.
+Host known_host(std::string_view text);
 
 // The same-site rule (docs/urls.md): host is site itself or a subdomain of it, compared
 // label by label; an IP address only matches itself. Scheme and port never matter.
