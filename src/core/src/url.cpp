@@ -141,7 +141,7 @@ Result<Host> parse_host(std::string_view text) {
     if (u < 0x80) {
       ascii.push_back(c);
     } else {
-      constexpr char kHex[] = "0123456789ABCDEF";
+      constexpr std::string_view kHex = "0123456789ABCDEF";
       ascii.push_back('%');
       ascii.push_back(kHex[u >> 4]);
       ascii.push_back(kHex[u & 0xf]);
