@@ -10,7 +10,7 @@ APT_PACKAGES=(
   libssl-dev libsimdjson-dev libsqlite3-dev libmaxminddb-dev libre2-dev libyaml-cpp-dev
   uap-core libsodium-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libhiredis-dev libcurl4-openssl-dev
+  libhiredis-dev libcurl4-openssl-dev libidn2-dev
   tzdata sqlite3
   redis-server clickhouse-server clickhouse-client
   chromium

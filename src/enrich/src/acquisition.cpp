@@ -1,10 +1,12 @@
 #include "bklit/enrich/acquisition.hpp"
 
 #include <array>
+#include <optional>
 #include <utility>
 
+#include "bklit/core/text.hpp"
+#include "bklit/core/url.hpp"
 #include "src/known_sources.hpp"
-#include "src/text_util.hpp"
 
 namespace bklit::enrich {
 
@@ -24,66 +26,30 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 10> kAndroid
     {"com.slack", "slack.com"},
 }};
 
-bool is_host_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || static_cast<unsigned char>(c) >= 0x80;
-}
-
-// Host of a URL-ish string ("https://u@Host:8080/x", "//host/x", "host/x"), lowercased,
-// without port and trailing dot; empty when there is none.
-std::string extract_host(std::string_view url) {
-  url = trim_spaces(url);
-  bool android_app = false;
-  if (auto scheme_end = url.find("://"); scheme_end != std::string_view::npos) {
-    android_app = iequals(url.substr(0, scheme_end), "android-app");
-    url.remove_prefix(scheme_end + 3);
-  } else if (url.starts_with("//")) {
-    url.remove_prefix(2);
-  }
-  std::string_view authority = url.substr(0, url.find_first_of("/?#"));
-  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
-    authority.remove_prefix(at + 1);
-  }
-  std::string_view host;
-  if (!authority.empty() && authority.front() == '[') {
-    host = authority.substr(0, authority.find(']') + 1);  // IPv6 literal, kept in brackets
-  } else {
-    host = authority.substr(0, authority.find(':'));
-    for (char c : host) {
-      if (!is_host_char(c)) return {};
-    }
-  }
-  while (!host.empty() && host.back() == '.') host.remove_suffix(1);
-  if (host.empty() || host.size() > kMaxHostnameBytes || host.front() == '.') return {};
-  std::string out(host);
-  for (char& c : out) c = ascii_lower(c);
-  if (android_app) {
+// Host of a URL-ish referrer ("https://u@Host:8080/x", "//host/x", "host/x"); nullopt
+// when there is none. Apps name themselves by package: "android-app://<package>/".
+std::optional<core::Host> referrer_host(std::string_view referrer) {
+  referrer = core::trim(referrer);
+  const core::UrlParts parts = core::split_url(referrer);
+  const std::string_view authority =
+      parts.authority ? *parts.authority : referrer.substr(0, core::find_authority_end(referrer));
+  auto parsed = core::parse_authority(authority);
+  if (!parsed) return std::nullopt;
+  core::Host host = std::move(parsed->host);
+  if (core::iequals(parts.scheme, "android-app")) {
     for (const auto& [package, site] : kAndroidApps) {
-      if (out == package) return std::string(site);
+      if (host.text == package) return core::Host{core::HostKind::kName, std::string(site)};
     }
   }
-  return out;
-}
-
-std::string_view without_www(std::string_view host) {
-  if (host.starts_with("www.")) host.remove_prefix(4);
   return host;
 }
 
-// The bare host of a project domain as configured: "Example.com", "https://www.example.com/".
-std::string normalize_domain(std::string_view domain) {
-  return std::string(without_www(extract_host(domain)));
-}
-
-bool is_same_or_subdomain(std::string_view host, std::string_view domain) {
-  if (domain.empty() || !host.ends_with(domain)) return false;
-  return host.size() == domain.size() || host[host.size() - domain.size() - 1] == '.';
-}
-
-std::string lowered(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = ascii_lower(c);
-  return out;
+// A site the referrer may belong to; nullopt for an empty or unreadable domain.
+std::optional<core::Host> site(std::string_view domain) {
+  if (domain.empty()) return std::nullopt;
+  auto parsed = core::parse_site(domain);
+  if (!parsed) return std::nullopt;
+  return std::move(parsed).value();
 }
 
 bool is_paid_medium(std::string_view medium) {
@@ -115,8 +81,8 @@ std::string_view channel_for(SourceKind kind) {
 }
 
 std::string_view classify_channel(const PageUrl& page, std::string_view external_host) {
-  std::string medium = lowered(page.utm_medium);
-  std::string source = lowered(page.utm_source);
+  std::string medium = core::ascii_lowered(page.utm_medium);
+  std::string source = core::ascii_lowered(page.utm_source);
   if (!page.click_id.empty() || is_paid_medium(medium)) return kChannelPaid;
   if (is_email_word(medium) || is_email_word(source)) return kChannelEmail;
   if (medium == "organic") return kChannelOrganicSearch;
@@ -138,11 +104,14 @@ std::string_view classify_channel(const PageUrl& page, std::string_view external
 Acquisition classify_acquisition(const PageUrl& page, std::string_view referrer_url,
                                  std::string_view project_domain) {
   Acquisition acq;
-  std::string host = extract_host(referrer_url);
-  acq.referrer_host = std::string(without_www(host));
-  if (!acq.referrer_host.empty()) {
-    acq.internal = acq.referrer_host == without_www(page.hostname) ||
-                   is_same_or_subdomain(acq.referrer_host, normalize_domain(project_domain));
+  if (const auto host = referrer_host(referrer_url)) {
+    acq.referrer_host = core::site_of(*host).text;
+    // The one same-site rule (docs/urls.md), as for the Origin check.
+    acq.internal = core::same_site(*host, core::site_of(core::known_host(page.hostname)));
+    if (!acq.internal) {
+      const auto project_site = site(project_domain);
+      acq.internal = project_site && core::same_site(*host, *project_site);
+    }
   }
   std::string_view external_host = acq.internal ? std::string_view{} : acq.referrer_host;
   acq.source = page.utm_source.empty() ? std::string(external_host) : page.utm_source;

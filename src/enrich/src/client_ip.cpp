@@ -3,17 +3,14 @@
 #include <charconv>
 #include <cstring>
 
+#include "bklit/core/text.hpp"
 #include "src/ip_address.hpp"
 
 namespace bklit::enrich {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using core::trim;
 
 // Some proxies append the client port: "1.2.3.4:5678" or "[2001:db8::1]:443".
 std::string_view strip_port(std::string_view s) {

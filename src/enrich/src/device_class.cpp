@@ -3,7 +3,7 @@
 #include <array>
 #include <cstring>
 
-#include "src/text_util.hpp"
+#include "bklit/core/text.hpp"
 
 namespace bklit::enrich {
 
@@ -69,7 +69,7 @@ bool has_bot_word(std::string_view lower) {
 }
 
 bool is_bot(std::string_view lower, const UserAgentDetails& details) {
-  if (trim_spaces(lower).empty()) return true;  // real browsers always send a user agent
+  if (core::trim(lower).empty()) return true;  // real browsers always send a user agent
   if (details.device == "Spider" || details.brand == "Spider") return true;
   if (has_bot_word(lower)) return true;
   for (auto keyword : kBotKeywords) {
@@ -83,7 +83,7 @@ bool is_bot(std::string_view lower, const UserAgentDetails& details) {
 std::string_view classify_device(std::string_view user_agent, const UserAgentDetails& details) {
   char buffer[UserAgentParser::kMaxUserAgentBytes];
   std::size_t n = std::min(user_agent.size(), sizeof(buffer));
-  for (std::size_t i = 0; i < n; ++i) buffer[i] = ascii_lower(user_agent[i]);
+  for (std::size_t i = 0; i < n; ++i) buffer[i] = core::ascii_lower(user_agent[i]);
   std::string_view lower(buffer, n);
 
   if (is_bot(lower, details)) return kDeviceBot;

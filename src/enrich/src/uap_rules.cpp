@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
+#include "bklit/core/text.hpp"
 #include "src/pcre_translate.hpp"
-#include "src/text_util.hpp"
 
 namespace bklit::enrich {
 
@@ -178,7 +178,7 @@ std::string substitute_groups(std::string_view replacement, const UapGroups& gro
     }
     out += c;
   }
-  std::string_view trimmed = trim_spaces(out);
+  std::string_view trimmed = core::trim(out);
   if (trimmed.size() != out.size()) return std::string(trimmed);
   return out;
 }

@@ -7,6 +7,7 @@
 #include "bklit/core/error_json.hpp"
 #include "bklit/core/json.hpp"
 #include "bklit/core/log.hpp"
+#include "bklit/core/text.hpp"
 
 namespace bklit::ingest {
 namespace {

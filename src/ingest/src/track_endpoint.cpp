@@ -5,6 +5,7 @@
 #include "bklit/core/clock.hpp"
 #include "bklit/core/error_json.hpp"
 #include "bklit/core/json.hpp"
+#include "bklit/core/text.hpp"
 #include "bklit/ingest/sdk_socket.hpp"
 
 namespace bklit::ingest {

@@ -9,7 +9,7 @@
 #include <charconv>
 #include <utility>
 
-#include "bklit/net/http.hpp"
+#include "bklit/core/url.hpp"
 
 namespace bklit::net {
 
@@ -69,68 +69,36 @@ int parse_int(std::string_view s, int min, int max) {
 }  // namespace
 
 core::Result<RedisOptions> parse_redis_url(std::string_view url) {
-  constexpr std::string_view kScheme = "redis://";
   auto bad = [](std::string message) {
     return core::make_error("invalid_redis_url", std::move(message));
   };
-  if (url.substr(0, kScheme.size()) != kScheme) {
+  const core::UrlParts parts = core::split_url(url);
+  if (parts.scheme != "redis" || !parts.authority) {
     return bad("Redis URL must start with redis:// (TLS rediss:// is not supported)");
   }
-  std::string_view rest = url.substr(kScheme.size());
   RedisOptions options;
-
   // Path: optional database number.
-  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
-    std::string_view db = rest.substr(slash + 1);
-    rest = rest.substr(0, slash);
-    if (!db.empty()) {
-      int n = parse_int(db, 0, 1 << 20);
-      if (n < 0)
-        return bad("Redis URL database must be a non-negative number, got '" + std::string(db) +
-                   "'");
-      options.db = n;
+  if (std::string_view db = parts.path; db.size() > 1) {
+    db.remove_prefix(1);
+    int n = parse_int(db, 0, 1 << 20);
+    if (n < 0) {
+      return bad("Redis URL database must be a non-negative number, got '" + std::string(db) + "'");
     }
+    options.db = n;
   }
-
-  // Userinfo: the last '@' separates it, so a password may contain '@' if percent-encoded
-  // or not.
-  if (auto at = rest.rfind('@'); at != std::string_view::npos) {
-    std::string_view userinfo = rest.substr(0, at);
-    rest = rest.substr(at + 1);
-    auto colon = userinfo.find(':');
-    if (colon == std::string_view::npos) {
-      // redis://secret@host is the common shorthand for a password without user.
-      options.password = percent_decode(userinfo, false);
-    } else {
-      options.username = percent_decode(userinfo.substr(0, colon), false);
-      options.password = percent_decode(userinfo.substr(colon + 1), false);
-    }
+  auto authority = core::parse_authority(*parts.authority);
+  if (!authority) return bad("Redis URL " + authority.error().message);
+  if (authority->has_password) {
+    options.username = std::move(authority->user);
+    options.password = std::move(authority->password);
+  } else if (authority->has_userinfo) {
+    // redis://secret@host is the common shorthand for a password without user.
+    options.password = std::move(authority->user);
   }
-
-  // Host and port; an IPv6 literal comes in brackets.
-  std::string_view host = rest;
-  std::string_view port;
-  if (!rest.empty() && rest.front() == '[') {
-    auto close = rest.find(']');
-    if (close == std::string_view::npos) return bad("Redis URL has an unclosed '[' in the host");
-    host = rest.substr(1, close - 1);
-    std::string_view after = rest.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return bad("Redis URL has junk after the host");
-      port = after.substr(1);
-      if (port.empty()) return bad("Redis URL has an empty port");
-    }
-  } else if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
-    host = rest.substr(0, colon);
-    port = rest.substr(colon + 1);
-    if (port.empty()) return bad("Redis URL has an empty port");
-  }
-  if (host.empty()) return bad("Redis URL has no host");
-  options.host = std::string(host);
-  if (!port.empty()) {
-    int p = parse_int(port, 1, 65535);
-    if (p < 0) return bad("Redis URL port must be 1-65535, got '" + std::string(port) + "'");
-    options.port = p;
+  options.host = std::string(authority->host.address());
+  if (authority->has_port) {
+    if (!authority->port) return bad("Redis URL has an empty port");
+    options.port = *authority->port;
   }
   return options;
 }

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <limits>
 
-#include "bklit/core/json.hpp"
+#include "bklit/core/text.hpp"
 #include "bklit/core/log.hpp"
 #include "ws_frame.hpp"
 

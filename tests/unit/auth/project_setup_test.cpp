@@ -120,6 +120,8 @@ TEST(NormalizeProjectDomain, AcceptsWhatUsersType) {
       {"http://127.0.0.1:8080", "127.0.0.1:8080"},
       {"[::1]:3000", "[::1]:3000"},
       {"xn--caf-dma.example", "xn--caf-dma.example"},
+      {"Caf\xC3\xA9.Example", "xn--caf-dma.example"},  // stored as browsers send it
+      {"[0:0::1]:3000", "[::1]:3000"},
       {"my-site.co.uk", "my-site.co.uk"},
   };
   for (const auto& [input, expected] : cases) {
@@ -140,7 +142,8 @@ TEST(NormalizeProjectDomain, RejectsGarbageWithAReason) {
       {"shop-.example", "hyphen"},
       {"shop example", "character ' '"},
       {"shop!.example", "character '!'"},
-      {"caf\xC3\xA9.example", "punycode"},
+      {"caf\xFF.example", "UTF-8"},
+      {"shop.123", "IPv4"},
       {"shop.example:0", "invalid port"},
       {"shop.example:65536", "invalid port"},
       {"shop.example:80a", "invalid port"},

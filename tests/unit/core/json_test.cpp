@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "bklit/core/text.hpp"
+
 namespace bklit::core {
 namespace {
 

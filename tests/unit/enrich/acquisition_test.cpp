@@ -50,6 +50,24 @@ TEST(Acquisition, ProjectDomainMayBeGivenAsUrl) {
   EXPECT_TRUE(a.internal);
 }
 
+TEST(Acquisition, SameSiteRuleDecidesInternal) {
+  // The rule of docs/urls.md, shared with the Origin check: "www." on the project domain
+  // names the site, and subdomains of the page's own host are the same site.
+  EXPECT_TRUE(classify_acquisition(page("https://www.example.com/"), "https://example.com/x",
+                                   "www.example.com")
+                  .internal);
+  EXPECT_TRUE(
+      classify_acquisition(page("https://shop.other.org/"), "https://cdn.shop.other.org/", "")
+          .internal);
+  EXPECT_TRUE(classify_acquisition(page("https://example.com/"), "https://xn--caf-dma.example/",
+                                   "caf\xC3\xA9.example")
+                  .internal);
+  Acquisition parent = classify_acquisition(page("https://blog.example.com/"),
+                                            "https://example.com/", "blog.example.com");
+  EXPECT_FALSE(parent.internal);
+  EXPECT_EQ(parent.channel, "Referral");
+}
+
 TEST(Acquisition, ReferrerHostLosesWwwAndPort) {
   Acquisition a = classify("https://example.com/", "https://www.SomeBlog.net:8080/post?x=1");
   EXPECT_EQ(a.referrer_host, "someblog.net");

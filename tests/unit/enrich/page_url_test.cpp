@@ -42,6 +42,23 @@ TEST(PageUrl, UserinfoAndIpv6Hosts) {
   EXPECT_EQ(v6.pathname, "/x");
 }
 
+TEST(PageUrl, HostsInTheirOneSpelling) {
+  // As browsers send them: punycode, canonical IPv6, escapes decoded (docs/urls.md).
+  EXPECT_EQ(parse_ok("https://B\xC3\x9C"
+                     "cher.example/")
+                .hostname,
+            "xn--bcher-kva.example");
+  EXPECT_EQ(parse_ok("http://[2001:db8:0::1]/").hostname, "[2001:db8::1]");
+  EXPECT_EQ(parse_ok("https://ex%61mple.com/").hostname, "example.com");
+  EXPECT_EQ(parse_ok("https://127.0.0.1.:8080/").hostname, "127.0.0.1");
+}
+
+TEST(PageUrl, ErrorsSayWhatIsWrongWithTheHost) {
+  auto parsed = parse_page_url("https://exa mple.com/");
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error().message, "The page URL contains the character ' '.");
+}
+
 TEST(PageUrl, ReadsEncodedUtmFields) {
   PageUrl p = parse_ok(
       "https://example.com/landing?utm_source=news%20letter&utm_medium=email&utm_campaign="
@@ -76,7 +93,8 @@ TEST(PageUrl, RejectsWhatIsNotAnAbsoluteHttpUrl) {
        {"", "/relative/path", "example.com/page", "ftp://example.com/", "javascript:alert(1)",
         "https://", "https:///path", "https://exa mple.com/", "https://example.com:99999/",
         "https://example.com:80a/", "http://[::1/", "http://[notip]/", "https://.example.com/",
-        "https://exa<mple.com/"}) {
+        "https://exa<mple.com/", "https://example.com:0/", "https://a..b/", "https://1.2.3/",
+        "http:/example.com/"}) {
     auto parsed = parse_page_url(url);
     EXPECT_FALSE(parsed) << url;
     if (!parsed) {

@@ -10,8 +10,4 @@ namespace bklit::core {
 void append_json_string(std::string& out, std::string_view s);
 std::string json_quote(std::string_view s);
 
-// Truncates to at most max_bytes without splitting a UTF-8 sequence.
-std::string_view utf8_truncate(std::string_view s, std::size_t max_bytes);
-bool is_valid_utf8(std::string_view s);
-
 }  // namespace bklit::core

@@ -22,8 +22,8 @@ struct Acquisition {
   bool internal = false;      // the referrer is the project's own site
 };
 
-// A referrer is internal when its host is project_domain (or a subdomain of it), or the
-// page's own host; "www." is ignored on both sides. project_domain may be empty.
+// A referrer is internal when its host is same-site (core::same_site, docs/urls.md) with
+// project_domain or with the page's own host. project_domain may be empty.
 //
 // Channel, first rule that applies:
 //  1. Paid: a click id, or utm_medium cpc, ppc, cpm, paid or paid* (paidsearch, paid_social).

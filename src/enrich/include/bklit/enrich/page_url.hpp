@@ -6,11 +6,12 @@
 #include <string_view>
 
 #include "bklit/core/result.hpp"
+#include "bklit/core/url.hpp"
 
 namespace bklit::enrich {
 
 struct PageUrl {
-  std::string hostname;  // lowercased, without port or trailing dot
+  std::string hostname;  // core::Host::text: lowercased, punycode, no port or trailing dot
   std::string pathname;  // normalize_path() of the URL path
   std::string query;     // raw, without '?', bounded
   std::string utm_source, utm_medium, utm_campaign, utm_term, utm_content, utm_id;
@@ -20,7 +21,7 @@ struct PageUrl {
 };
 
 inline constexpr std::size_t kMaxUrlBytes = 8192;
-inline constexpr std::size_t kMaxHostnameBytes = 253;
+inline constexpr std::size_t kMaxHostnameBytes = core::kMaxHostBytes;
 inline constexpr std::size_t kMaxPathnameBytes = 1024;
 inline constexpr std::size_t kMaxQueryBytes = 2048;
 inline constexpr std::size_t kMaxUtmValueBytes = 256;

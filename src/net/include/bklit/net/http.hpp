@@ -41,6 +41,4 @@ struct HttpResponse {
 // Called exactly once, from any thread.
 using Responder = std::function<void(HttpResponse)>;
 
-std::string percent_decode(std::string_view s, bool plus_as_space);
-
 }  // namespace bklit::net
