@@ -60,7 +60,8 @@ bool is_identifier(std::string_view s) {
 }
 
 std::string insert_statement(std::string_view table, std::string_view columns,
-                             std::string_view format, std::string_view dedup_token) {
+                             std::string_view format, std::string_view dedup_token,
+                             std::string_view from_infile) {
   if (!is_identifier(table)) throw StoreError("bad table name for insert");
   if (!is_identifier(format)) throw StoreError("bad format name for insert");
   std::string out = "INSERT INTO ";
@@ -80,6 +81,10 @@ std::string insert_statement(std::string_view table, std::string_view columns,
     rest.remove_prefix(comma + 1);
   }
   out.push_back(')');
+  if (!from_infile.empty()) {
+    out.append(" FROM INFILE ");
+    append_quoted(out, from_infile);
+  }
   if (!dedup_token.empty()) {
     out.append(" SETTINGS insert_deduplication_token = ");
     append_quoted(out, dedup_token);

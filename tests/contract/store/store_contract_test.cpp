@@ -75,27 +75,35 @@ TEST_P(StoreContract, InsertedRowsWithDedupToken) {
   EXPECT_EQ(store().query("SELECT count() FROM j", "TabSeparated"), expected);
   EXPECT_EQ(store().query("SELECT s FROM j WHERE id = 1 LIMIT 1", "TabSeparated"), "a\"b\n");
   EXPECT_EQ(store().query("SELECT hex(s) FROM j WHERE id = 2 LIMIT 1", "TabSeparated"), "C3BC0A\n");
-  // RowBinary: a String holding every byte value, NULs and newlines included; and rows whose
+  // RowBinary: a String holding every byte value, NULs and newlines included; rows whose
   // first byte is whitespace (id 10 = '\n', 32 = ' ', 9 = '\t'), which must not be taken for
-  // the separator between the statement and its data.
+  // the separator between the statement and its data; and an empty line inside the data
+  // (id 2570 = bytes 0A 0A, and "\n\n" in a string), where inline data would end.
   std::string all_bytes;
   for (int b = 0; b < 256; ++b) all_bytes.push_back(static_cast<char>(b));
+  all_bytes.append("\n\n");
   std::string all_hex;
-  for (unsigned char c : all_bytes)
-    all_hex.append({"0123456789ABCDEF"[c >> 4], "0123456789ABCDEF"[c & 15]});
-  for (char id : {'\x03', '\n', ' ', '\t'}) {
-    std::string binary{id, '\0', '\0', '\0'};
-    binary.append("\x80\x02", 2).append(all_bytes);
-    store().insert("j", "id, s", "RowBinary", binary, "");
+  for (unsigned char c : all_bytes) {
+    all_hex.push_back("0123456789ABCDEF"[c >> 4]);
+    all_hex.push_back("0123456789ABCDEF"[c & 15]);
   }
-  EXPECT_EQ(store().query("SELECT id, hex(s) = '" + all_hex +
-                              "' FROM j WHERE id IN (3, 9, 10, 32) ORDER BY id",
+  auto row = [&](std::uint32_t id) {
+    std::string out;
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(id >> (8 * i)));
+    return out.append("\x82\x02", 2).append(all_bytes);
+  };
+  // Two rows per insert, the second after the "\n\n" of the first.
+  for (std::uint32_t id : {3u, 9u, 10u, 32u, 2570u}) {
+    store().insert("j", "id, s", "RowBinary", row(id) + row(id + 5000), "");
+  }
+  EXPECT_EQ(store().query("SELECT groupArray(id), min(hex(s) = '" + all_hex +
+                              "') FROM (SELECT id, s FROM j WHERE id > 2 ORDER BY id)",
                           "TabSeparated"),
-            "3\t1\n9\t1\n10\t1\n32\t1\n");
+            "[3,9,10,32,2570,5003,5009,5010,5032,7570]\t1\n");
   EXPECT_THROW(store().insert("j; DROP TABLE j", "id, s", "JSONEachRow", rows, ""), StoreError);
   EXPECT_THROW(store().insert("j", "id, s) SELECT 1 --", "JSONEachRow", rows, ""), StoreError);
   EXPECT_EQ(store().query("SELECT count() FROM j", "TabSeparated"),
-            dialect.dedup_token ? "6\n" : "8\n");
+            dialect.dedup_token ? "12\n" : "14\n");
 }
 
 TEST_P(StoreContract, MigrationsApplyOnceThenAreANoOp) {

@@ -1,8 +1,11 @@
 #include "bklit/store/chdb_store.hpp"
 
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <iterator>
 #include <memory>
@@ -29,7 +32,10 @@ class ChdbConnection {
  public:
   ChdbConnection(const chdb::ChdbLibrary* lib, ChdbConnectionHandle** conn, std::string path)
       : lib_(lib), conn_(conn), path_(std::move(path)) {}
-  ~ChdbConnection() { lib_->close_conn(conn_); }
+  ~ChdbConnection() {
+    lib_->close_conn(conn_);
+    if (rows_fd_ >= 0) close(rows_fd_);
+  }
   ChdbConnection(const ChdbConnection&) = delete;
   ChdbConnection& operator=(const ChdbConnection&) = delete;
 
@@ -40,6 +46,40 @@ class ChdbConnection {
     // One statement at a time: chDB executes a connection's queries one by one anyway, and
     // the lock keeps result handling simple (see the measurements in the store report).
     std::lock_guard lock(mutex_);
+    return run_locked(sql, format);
+  }
+
+  // Rows do not travel inline after the statement: chDB ends inline data at the first empty
+  // line ("\n\n"), which binary rows can hold anywhere. They go through an in-memory file
+  // (memfd) that the statement reads with FROM INFILE, cleared again after each insert.
+  void insert(std::string_view table, std::string_view columns, std::string_view format,
+              std::string_view rows, std::string_view dedup_token) {
+    std::lock_guard lock(mutex_);
+    if (rows_fd_ < 0) {
+      rows_fd_ = memfd_create("bklit-insert-rows", MFD_CLOEXEC);
+      if (rows_fd_ < 0) throw StoreError(std::string("memfd_create: ") + std::strerror(errno));
+    }
+    struct Clear {
+      int fd;
+      ~Clear() {
+        // Frees the rows' memory; should that fail, the next insert overwrites them anyway.
+        if (ftruncate(fd, 0) != 0) return;
+      }
+    } clear{rows_fd_};
+    std::size_t written = 0;
+    while (written < rows.size()) {
+      ssize_t n = pwrite(rows_fd_, rows.data() + written, rows.size() - written,
+                         static_cast<off_t>(written));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw StoreError(std::string("writing insert rows: ") + std::strerror(errno));
+      written += static_cast<std::size_t>(n);
+    }
+    const std::string path = "/proc/self/fd/" + std::to_string(rows_fd_);
+    run_locked(sql::insert_statement(table, columns, format, dedup_token, path), "TabSeparated");
+  }
+
+ private:
+  std::string run_locked(std::string_view sql, std::string_view format) {
     ChdbResultHandle* result =
         lib_->query_n(*conn_, sql.data(), sql.size(), format.data(), format.size());
     if (result == nullptr) throw StoreError("chDB returned no result for a statement");
@@ -57,11 +97,11 @@ class ChdbConnection {
     return buf != nullptr ? std::string(buf, len) : std::string();
   }
 
- private:
   const chdb::ChdbLibrary* lib_;
   ChdbConnectionHandle** conn_;
   std::string path_;
   std::mutex mutex_;
+  int rows_fd_ = -1;  // the insert rows file, created on the first insert
 };
 
 std::mutex g_registry_mutex;
@@ -129,13 +169,7 @@ class ChdbStore final : public AnalyticsStore {
 
   void insert(std::string_view table, std::string_view columns, std::string_view format,
               std::string_view rows, std::string_view dedup_token) override {
-    // chDB takes the data inline, after the statement and one newline; the parser starts the
-    // data right after that newline, so binary rows may begin with any byte.
-    std::string statement = sql::insert_statement(table, columns, format, dedup_token);
-    statement.reserve(statement.size() + 1 + rows.size());
-    statement.push_back('\n');
-    statement.append(rows);
-    conn_->run(statement, "TabSeparated");
+    conn_->insert(table, columns, format, rows, dedup_token);
   }
 
   EngineVersion version() override {
