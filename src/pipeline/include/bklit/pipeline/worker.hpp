@@ -23,7 +23,7 @@
 namespace bklit::pipeline {
 
 struct WorkerOptions {
-  std::size_t batch_max_events = 5000;
+  std::size_t batch_max_events = 20000;
   // A batch is written this long after its first record arrived, full or not.
   std::chrono::milliseconds batch_max_wait{200};
   std::chrono::milliseconds session_timeout{30 * 60 * 1000};
