@@ -254,11 +254,13 @@ bool Worker::Loop::load_sessions(const std::vector<Item>& items, std::size_t beg
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     std::string project_id(project);
+    const std::vector<std::string>& session_ids = ids;  // a lambda may not capture a binding
     std::vector<store::SessionRow> rows;
-    if (!with_retry("load_sessions", [&] { rows = sink_.load_sessions(project_id, ids); })) {
+    if (!with_retry("load_sessions",
+                    [&] { rows = sink_.load_sessions(project_id, session_ids); })) {
       return false;
     }
-    sessionizer_.restore(project_id, ids, std::move(rows));
+    sessionizer_.restore(project_id, session_ids, std::move(rows));
   }
   // Keys are views into this batch's events: drop them before the events go.
   to_load_.clear();

@@ -1,6 +1,7 @@
 #pragma once
 // The body of Worker: batching, month slicing, replay guards, retries and acks.
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -97,7 +98,7 @@ class Worker::Loop {
 
   // Reused across batches to keep the loop allocation-light.
   std::vector<queue::QueueRecord> records_;
-  Batch batches_[2];
+  std::array<Batch, 2> batches_;
   int next_batch_ = 0;
   std::unordered_map<std::string_view, std::vector<std::string>> to_load_;
 

@@ -1,5 +1,6 @@
 #include "row_encoding.hpp"
 
+#include <array>
 #include <charconv>
 
 #include "bklit/core/clock.hpp"
@@ -29,16 +30,16 @@ void RowEncoder::varint(std::uint64_t v) {
 
 void RowEncoder::text_uint(std::uint64_t v) {
   sep();
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out_.append(buf, r.ptr);
+  std::array<char, 24> buf{};
+  auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  out_.append(buf.data(), r.ptr);
 }
 
 void RowEncoder::text_int(std::int64_t v) {
   sep();
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out_.append(buf, r.ptr);
+  std::array<char, 24> buf{};
+  auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  out_.append(buf.data(), r.ptr);
 }
 
 void RowEncoder::string(std::string_view v) {
@@ -62,11 +63,12 @@ void RowEncoder::datetime(std::int64_t ms) {
   sep();
   auto sod = static_cast<unsigned>(secs % 86400);
   int y = 1970;
-  unsigned m = 1, d = 1;
+  unsigned m = 1;
+  unsigned d = 1;
   core::civil_from_days(secs / 86400, y, m, d);
-  char buf[8];
-  auto r = std::to_chars(buf, buf + sizeof buf, y);
-  out_.append(buf, r.ptr);
+  std::array<char, 8> buf{};
+  auto r = std::to_chars(buf.data(), buf.data() + buf.size(), y);
+  out_.append(buf.data(), r.ptr);
   out_.push_back('-');
   two_digits(out_, m);
   out_.push_back('-');

@@ -3,6 +3,7 @@
 // TabSeparated), and the RowBinary decoder used to read session rows back. The column
 // declarations (schema/columns.hpp) call these in column order.
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -54,11 +55,11 @@ class RowEncoder {
       return;
     }
     auto u = static_cast<std::make_unsigned_t<T>>(v);
-    char bytes[sizeof(T)];
+    std::array<char, sizeof(T)> bytes{};
     for (std::size_t i = 0; i < sizeof(T); ++i) {
       bytes[i] = static_cast<char>(static_cast<std::uint8_t>(u >> (8 * i)));
     }
-    out_.append(bytes, sizeof(T));
+    out_.append(bytes.data(), bytes.size());
   }
 
   std::string& out_;

@@ -3,11 +3,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
-#include <iterator>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -141,11 +141,13 @@ core::Result<std::shared_ptr<ChdbConnection>> connect(const chdb::ChdbLibrary* l
   // run at a lower CPU priority (nice) so that merges take the cores the socket threads leave
   // idle. Merges still run at full speed on an idle machine, and parts piling up past the
   // table's limits slow the inserts down, so the store cannot fall behind for good.
-  std::string args[] = {"bklit", "--path=" + path, "--", "--background_pool_size=2",
-                        "--os_threads_nice_value_merge_mutate=" + std::to_string(kMergeNice)};
-  char* argv[std::size(args) + 1] = {};
-  for (std::size_t i = 0; i < std::size(args); ++i) argv[i] = args[i].data();
-  ChdbConnectionHandle** conn = lib->connect(static_cast<int>(std::size(args)), argv);
+  constexpr std::size_t kArgs = 5;
+  std::array<std::string, kArgs> args = {
+      "bklit", "--path=" + path, "--", "--background_pool_size=2",
+      "--os_threads_nice_value_merge_mutate=" + std::to_string(kMergeNice)};
+  std::array<char*, kArgs + 1> argv{};  // NULL-terminated, as main's argv
+  for (std::size_t i = 0; i < args.size(); ++i) argv[i] = args[i].data();
+  ChdbConnectionHandle** conn = lib->connect(static_cast<int>(args.size()), argv.data());
   saved->restore();
   if (conn == nullptr || *conn == nullptr) {
     return core::make_error("chdb_open",
