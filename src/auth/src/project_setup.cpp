@@ -21,8 +21,6 @@ constexpr const char* kDomainHint =
 
 using core::trim;
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 core::Error domain_error(const std::string& what) {
   return core::make_error("invalid_domain", "The domain " + what + "; " + kDomainHint + ".");
@@ -48,8 +46,6 @@ core::Result<std::string> validate_name(std::string_view raw) {
     }
   }
   return std::string(name);
-}
-
 }
 
 }  // namespace

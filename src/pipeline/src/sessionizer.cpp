@@ -239,24 +239,30 @@ void Sessionizer::touch(State& state, std::int64_t received) {
   lru_push_back(state);
 }
 
-void Sessionizer::take_changed(std::vector<store::SessionRow>& out) {
+std::uint64_t Sessionizer::take_changed(std::vector<store::SessionRow>& out) {
+  ++rounds_taken_;
   for (auto& row : retired_) out.push_back(std::move(row));
   retired_.clear();
   for (State* state : dirty_) {
     out.push_back(state->row);
     state->dirty = false;
+    state->taken_round = rounds_taken_;
   }
   dirty_.clear();
+  return rounds_taken_;
 }
 
-std::size_t Sessionizer::evict() {
+std::size_t Sessionizer::evict(std::uint64_t stored_round) {
   std::size_t dropped = 0;
   const std::int64_t idle_before = stream_now_ms_ - timeout_ms_ - options_.eviction_margin.count();
-  while (lru_head_ != nullptr && !lru_head_->dirty && lru_head_->last_received_ms < idle_before) {
+  auto stored = [stored_round](const State* s) {
+    return !s->dirty && s->taken_round <= stored_round;
+  };
+  while (lru_head_ != nullptr && stored(lru_head_) && lru_head_->last_received_ms < idle_before) {
     erase(*lru_head_);
     ++dropped;
   }
-  while (states_.size() > options_.max_sessions && lru_head_ != nullptr && !lru_head_->dirty) {
+  while (states_.size() > options_.max_sessions && lru_head_ != nullptr && stored(lru_head_)) {
     if (!cap_warned_) {
       core::log::warn("pipeline: more than " + std::to_string(options_.max_sessions) +
                       " open sessions in memory; dropping the least recently active (their "

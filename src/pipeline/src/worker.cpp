@@ -1,5 +1,7 @@
 #include "bklit/pipeline/worker.hpp"
 
+#include <pthread.h>
+
 #include "worker_loop.hpp"
 
 namespace bklit::pipeline {
@@ -13,7 +15,11 @@ void Worker::on_batch_written(BatchWrittenFn fn) { loop_->on_written = std::move
 
 void Worker::start() {
   if (thread_.joinable()) return;
-  thread_ = std::thread([this] { loop_->run(); });
+  thread_ = std::thread([this] {
+    // Named for per-thread CPU figures (top -H, /proc/<pid>/task/*/comm).
+    pthread_setname_np(pthread_self(), "bklit-worker");
+    loop_->run();
+  });
 }
 
 void Worker::stop() {

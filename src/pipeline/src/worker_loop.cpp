@@ -1,5 +1,7 @@
 #include "worker_loop.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <exception>
 #include <iterator>
@@ -36,12 +38,24 @@ Worker::Loop::Loop(queue::EventQueue& queue, BatchSink& sink, WorkerOptions opti
 }
 
 void Worker::Loop::shard_changed(std::uint32_t shard, bool acquired) {
-  // Another worker may have written this shard's events and sessions since we last saw
-  // it: the replay guard and the session states are reloaded from the store.
-  written_upto_.erase(shard);
-  std::size_t dropped = sessionizer_.forget_shard(shard, core::now_ms());
-  core::log::info("pipeline: shard " + std::to_string(shard) + (acquired ? " acquired" : " lost") +
-                  (dropped > 0 ? "; dropped " + std::to_string(dropped) + " cached sessions" : ""));
+  shard_changes_.emplace_back(shard, acquired);
+}
+
+// Another worker may have written a changed shard's events and sessions since we last saw
+// it: the replay guard and the session states are reloaded from the store. Only once the
+// writer has stored what it holds, so that neither is read back while still in flight.
+bool Worker::Loop::apply_shard_changes() {
+  if (!wait_writer_idle()) return false;
+  evict_stored();
+  for (auto [shard, acquired] : shard_changes_) {
+    written_upto_.erase(shard);
+    std::size_t dropped = sessionizer_.forget_shard(shard, core::now_ms());
+    core::log::info(
+        "pipeline: shard " + std::to_string(shard) + (acquired ? " acquired" : " lost") +
+        (dropped > 0 ? "; dropped " + std::to_string(dropped) + " cached sessions" : ""));
+  }
+  shard_changes_.clear();
+  return true;
 }
 
 void Worker::Loop::request_stop() {
@@ -63,11 +77,18 @@ void Worker::Loop::sleep_for(std::chrono::milliseconds delay) {
 }
 
 void Worker::Loop::run() {
+  writer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "bklit-store-wr");
+    writer_run();
+  });
   try {
     while (!stopping()) {
       collect(records_);
+      if (!shard_changes_.empty() && !apply_shard_changes()) break;
       if (records_.empty()) continue;
-      if (!process(records_)) break;
+      Batch& batch = batches_[next_batch_];
+      if (!prepare(records_, batch) || !hand_over(batch)) break;
+      next_batch_ ^= 1;
     }
   } catch (const std::exception& e) {
     // A broken invariant, not a store outage: stop here rather than ack past records that
@@ -75,6 +96,14 @@ void Worker::Loop::run() {
     core::log::error(std::string("pipeline: worker stopped: ") + e.what());
     healthy_.store(false);
   }
+  // The batch already handed over is stored and acked (or given up while the store is down).
+  {
+    std::lock_guard lock(pipe_mu_);
+    writer_exit_ = true;
+  }
+  pipe_cv_.notify_all();
+  writer_.join();
+  evict_stored();
 }
 
 void Worker::Loop::collect(std::vector<queue::QueueRecord>& records) {
@@ -113,12 +142,12 @@ void Worker::Loop::collect(std::vector<queue::QueueRecord>& records) {
   }
 }
 
-bool Worker::Loop::process(std::vector<queue::QueueRecord>& records) {
-  items_.resize(records.size());
+void Worker::Loop::decode(std::vector<queue::QueueRecord>& records, std::vector<Item>& items) {
+  items.resize(records.size());
   std::size_t bad = 0;
   const queue::QueueRecord* first_bad = nullptr;
   for (std::size_t i = 0; i < records.size(); ++i) {
-    Item& item = items_[i];
+    Item& item = items[i];
     item.shard = records[i].shard;
     item.seq = records[i].seq;
     auto event = core::decode_event(records[i].payload);
@@ -136,16 +165,21 @@ bool Worker::Loop::process(std::vector<queue::QueueRecord>& records) {
     std::lock_guard lock(stats_mu_);
     stats_.decode_errors += bad;
   }
+}
 
+bool Worker::Loop::prepare(std::vector<queue::QueueRecord>& records, Batch& batch) {
+  decode(records, batch.items);
+  batch.slice_count = 0;
   // One slice per run of events in the same UTC month, in queue order: events reach the
   // table in seq order per shard, which the max_event_seq replay guard relies on.
+  const auto& items = batch.items;
   std::size_t begin = 0;
-  while (begin < items_.size()) {
+  while (begin < items.size()) {
     std::size_t end = begin;
     UtcMonth month;
     bool have_month = false;
-    for (; end < items_.size(); ++end) {
-      const Item& item = items_[end];
+    for (; end < items.size(); ++end) {
+      const Item& item = items[end];
       if (!item.decoded) continue;
       if (!have_month) {
         month = utc_month_of(item.event.timestamp_ms);
@@ -154,21 +188,48 @@ bool Worker::Loop::process(std::vector<queue::QueueRecord>& records) {
         break;
       }
     }
-    if (!process_slice(begin, end)) return false;
+    if (!prepare_slice(batch, begin, end)) return false;
     begin = end;
   }
   return true;
 }
 
-bool Worker::Loop::process_slice(std::size_t begin, std::size_t end) {
-  if (!guard_shards(begin, end) || !load_sessions(begin, end)) return false;
-  apply(begin, end);
-  return write_and_ack(begin, end);
+bool Worker::Loop::prepare_slice(Batch& batch, std::size_t begin, std::size_t end) {
+  if (!guard_shards(batch.items, begin, end) || !load_sessions(batch.items, begin, end)) {
+    return false;
+  }
+  if (batch.slices.size() <= batch.slice_count) batch.slices.emplace_back();
+  Slice& slice = batch.slices[batch.slice_count++];
+  apply(batch.items, begin, end, slice);
+
+  slice.ranges.clear();
+  for (std::size_t i = begin; i < end; ++i) {
+    const Item& item = batch.items[i];
+    auto it = std::find_if(slice.ranges.begin(), slice.ranges.end(),
+                           [&](const ShardRange& r) { return r.shard == item.shard; });
+    if (it == slice.ranges.end()) {
+      slice.ranges.push_back(ShardRange{item.shard, item.seq, item.seq});
+    } else {
+      it->first_seq = std::min(it->first_seq, item.seq);
+      it->last_seq = std::max(it->last_seq, item.seq);
+    }
+  }
+  slice.token.clear();
+  for (const ShardRange& r : slice.ranges) {
+    if (!slice.token.empty()) slice.token.push_back(',');
+    slice.token += std::to_string(r.shard) + ':' + std::to_string(r.first_seq) + '-' +
+                   std::to_string(r.last_seq);
+    // Handed to the writer, which stores it before anything later (or the worker stops).
+    auto& upto = written_upto_[r.shard];
+    upto = std::max(upto, r.last_seq);
+  }
+  return true;
 }
 
-bool Worker::Loop::guard_shards(std::size_t begin, std::size_t end) {
+bool Worker::Loop::guard_shards(const std::vector<Item>& items, std::size_t begin,
+                                std::size_t end) {
   for (std::size_t i = begin; i < end; ++i) {
-    std::uint32_t shard = items_[i].shard;
+    std::uint32_t shard = items[i].shard;
     if (written_upto_.contains(shard)) continue;
     std::uint64_t upto = 0;
     if (!with_retry("max_event_seq", [&] { upto = sink_.max_event_seq(shard); })) return false;
@@ -177,11 +238,12 @@ bool Worker::Loop::guard_shards(std::size_t begin, std::size_t end) {
   return true;
 }
 
-bool Worker::Loop::load_sessions(std::size_t begin, std::size_t end) {
+bool Worker::Loop::load_sessions(const std::vector<Item>& items, std::size_t begin,
+                                 std::size_t end) {
   to_load_.clear();
   bool any = false;
   for (std::size_t i = begin; i < end; ++i) {
-    const Item& item = items_[i];
+    const Item& item = items[i];
     if (!item.decoded || !sessionizer_.may_have_stored_state(item.event)) continue;
     to_load_[item.event.project_id].push_back(item.event.session_id);
     any = true;
@@ -192,25 +254,28 @@ bool Worker::Loop::load_sessions(std::size_t begin, std::size_t end) {
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     std::string project_id(project);
+    const std::vector<std::string>& session_ids = ids;  // a lambda may not capture a binding
     std::vector<store::SessionRow> rows;
-    if (!with_retry("load_sessions", [&] { rows = sink_.load_sessions(project_id, ids); })) {
+    if (!with_retry("load_sessions",
+                    [&] { rows = sink_.load_sessions(project_id, session_ids); })) {
       return false;
     }
-    sessionizer_.restore(project_id, ids, std::move(rows));
+    sessionizer_.restore(project_id, session_ids, std::move(rows));
   }
   // Keys are views into this batch's events: drop them before the events go.
   to_load_.clear();
   return true;
 }
 
-void Worker::Loop::apply(std::size_t begin, std::size_t end) {
-  events_out_.clear();
-  sessions_out_.clear();
+void Worker::Loop::apply(std::vector<Item>& items, std::size_t begin, std::size_t end,
+                         Slice& slice) {
+  slice.events.clear();
+  slice.sessions.clear();
   std::uint64_t replays = 0;
   std::uint32_t cached_shard = 0;
   std::uint64_t* cached_upto = nullptr;
   for (std::size_t i = begin; i < end; ++i) {
-    Item& item = items_[i];
+    Item& item = items[i];
     if (!item.decoded) continue;
     ApplyResult result = sessionizer_.apply(item.event, item.shard, item.seq);
     if (item.event.type == core::EventType::kSessionEnd) continue;
@@ -225,63 +290,88 @@ void Worker::Loop::apply(std::size_t begin, std::size_t end) {
     if (!result.session_id.empty() && result.session_id != item.event.session_id) {
       item.event.session_id.assign(result.session_id);
     }
-    events_out_.push_back(store::StoredEvent{&item.event, item.shard, item.seq});
+    slice.events.push_back(store::StoredEvent{&item.event, item.shard, item.seq});
   }
-  sessionizer_.take_changed(sessions_out_);
+  slice.round = sessionizer_.take_changed(slice.sessions);
   if (replays > 0) {
     std::lock_guard lock(stats_mu_);
     stats_.replays_skipped += replays;
   }
 }
 
-bool Worker::Loop::write_and_ack(std::size_t begin, std::size_t end) {
-  ranges_.clear();
-  for (std::size_t i = begin; i < end; ++i) {
-    const Item& item = items_[i];
-    auto it = std::find_if(ranges_.begin(), ranges_.end(),
-                           [&](const ShardRange& r) { return r.shard == item.shard; });
-    if (it == ranges_.end()) {
-      ranges_.push_back(ShardRange{item.shard, item.seq, item.seq});
-    } else {
-      it->first_seq = std::min(it->first_seq, item.seq);
-      it->last_seq = std::max(it->last_seq, item.seq);
-    }
-  }
-  std::string token;
-  for (const ShardRange& r : ranges_) {
-    if (!token.empty()) token.push_back(',');
-    token += std::to_string(r.shard) + ':' + std::to_string(r.first_seq) + '-' +
-             std::to_string(r.last_seq);
-  }
-  const std::string session_token = "s" + token;
+bool Worker::Loop::wait_writer_idle() {
+  std::unique_lock lock(pipe_mu_);
+  pipe_cv_.wait(lock, [this] { return in_flight_ == nullptr; });
+  return !writer_failed_;
+}
 
+// Only states whose rows are stored leave memory: one dropped while its row is still in
+// flight would be read back from the store without it.
+void Worker::Loop::evict_stored() {
+  sessionizer_.evict(stored_round_.load());
+  std::lock_guard lock(stats_mu_);
+  stats_.sessions_in_memory = sessionizer_.size();
+}
+
+bool Worker::Loop::hand_over(Batch& batch) {
+  if (!wait_writer_idle()) return false;
+  evict_stored();
+  {
+    std::lock_guard lock(pipe_mu_);
+    in_flight_ = &batch;
+  }
+  pipe_cv_.notify_all();
+  return true;
+}
+
+void Worker::Loop::writer_run() {
+  std::unique_lock lock(pipe_mu_);
+  for (;;) {
+    pipe_cv_.wait(lock, [this] { return in_flight_ != nullptr || writer_exit_; });
+    if (in_flight_ == nullptr) return;
+    const Batch& batch = *in_flight_;
+    lock.unlock();
+    bool ok = true;
+    try {
+      for (std::size_t i = 0; i < batch.slice_count && ok; ++i) ok = write_slice(batch.slices[i]);
+    } catch (const std::exception& e) {
+      core::log::error(std::string("pipeline: worker stopped: ") + e.what());
+      healthy_.store(false);
+      ok = false;
+    }
+    lock.lock();
+    if (!ok) writer_failed_ = true;
+    in_flight_ = nullptr;
+    pipe_cv_.notify_all();
+    if (writer_failed_) return;
+  }
+}
+
+bool Worker::Loop::write_slice(const Slice& slice) {
   // Each insert is retried on its own: a confirmed events insert is not sent again.
-  if (!events_out_.empty() &&
-      !with_retry("write_events", [&] { sink_.write_events(events_out_, token); })) {
+  if (!slice.events.empty() &&
+      !with_retry("write_events", [&] { sink_.write_events(slice.events, slice.token); })) {
     return false;
   }
-  if (!sessions_out_.empty() &&
-      !with_retry("write_sessions", [&] { sink_.write_sessions(sessions_out_, session_token); })) {
+  const std::string session_token = "s" + slice.token;
+  if (!slice.sessions.empty() &&
+      !with_retry("write_sessions", [&] { sink_.write_sessions(slice.sessions, session_token); })) {
     return false;
   }
-  for (const ShardRange& r : ranges_) {
-    auto& upto = written_upto_[r.shard];
-    upto = std::max(upto, r.last_seq);
+  for (const ShardRange& r : slice.ranges) {
     if (!with_retry("queue ack", [&] { queue_.ack(r.shard, r.last_seq); })) return false;
   }
-
-  sessionizer_.evict();
+  stored_round_.store(slice.round);
   {
     std::lock_guard lock(stats_mu_);
-    stats_.events_written += events_out_.size();
-    stats_.sessions_written += sessions_out_.size();
+    stats_.events_written += slice.events.size();
+    stats_.sessions_written += slice.sessions.size();
     ++stats_.batches;
     stats_.last_batch_ms = core::now_ms();
-    stats_.sessions_in_memory = sessionizer_.size();
   }
   if (on_written) {
     try {
-      on_written(events_out_, sessions_out_);
+      on_written(slice.events, slice.sessions);
     } catch (const std::exception& e) {
       core::log::warn(std::string("pipeline: batch-written callback failed: ") + e.what());
     }

@@ -7,6 +7,7 @@ SqlDialect SqlDialect::for_version(const EngineVersion& v) {
   d.low_cardinality = v.at_least(20, 1);
   d.dedup_window = v.at_least(21, 3);
   d.dedup_token = v.at_least(22, 2);
+  d.codecs = v.at_least(19, 1);
   // Before 20.x FINAL ran on one thread and was far slower than grouping.
   d.sessions_final = v.at_least(20, 1);
   return d;

@@ -59,6 +59,40 @@ bool is_identifier(std::string_view s) {
   return true;
 }
 
+std::string insert_statement(std::string_view table, std::string_view columns,
+                             std::string_view format, std::string_view dedup_token,
+                             std::string_view from_infile) {
+  if (!is_identifier(table)) throw StoreError("bad table name for insert");
+  if (!is_identifier(format)) throw StoreError("bad format name for insert");
+  std::string out = "INSERT INTO ";
+  out.append(table).append(" (");
+  std::string_view rest = columns;
+  bool first = true;
+  for (;;) {
+    auto comma = rest.find(',');
+    std::string_view name = rest.substr(0, comma);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (!is_identifier(name)) throw StoreError("bad column name for insert");
+    if (!first) out.append(", ");
+    out.append(name);
+    first = false;
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  out.push_back(')');
+  if (!from_infile.empty()) {
+    out.append(" FROM INFILE ");
+    append_quoted(out, from_infile);
+  }
+  if (!dedup_token.empty()) {
+    out.append(" SETTINGS insert_deduplication_token = ");
+    append_quoted(out, dedup_token);
+  }
+  out.append(" FORMAT ").append(format);
+  return out;
+}
+
 EngineVersion parse_engine_version(std::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
     text.remove_suffix(1);

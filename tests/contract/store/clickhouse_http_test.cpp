@@ -88,7 +88,7 @@ TEST(ClickHouseHttp, CompressedInsertsAndResponses) {
             "2000\t17\n");
   std::string rows;
   for (int i = 0; i < 300; ++i) rows += "{\"version\":9,\"name\":\"n" + std::to_string(i) + "\"}\n";
-  store->insert_json_rows("schema_migrations", rows, "gz-json");
+  store->insert("schema_migrations", "version, name", "JSONEachRow", rows, "");
   EXPECT_EQ(store->query("SELECT count() FROM schema_migrations WHERE version = 9", "JSONEachRow"),
             "{\"count()\":\"300\"}\n");
 }

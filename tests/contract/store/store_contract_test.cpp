@@ -89,18 +89,47 @@ TEST_P(StoreContract, VersionIsTheEngines) {
   EXPECT_EQ(v.major, sql::parse_engine_version(text).major);
 }
 
-TEST_P(StoreContract, InsertJsonRowsWithDedupToken) {
+TEST_P(StoreContract, InsertedRowsWithDedupToken) {
   const SqlDialect dialect = SqlDialect::for_version(store().version());
   store().execute("CREATE TABLE j (id UInt32, s String) ENGINE = MergeTree() ORDER BY id" +
                   dialect.merge_tree_settings());
+  const std::string token = dialect.dedup_token ? "batch-1" : "";
   std::string rows = "{\"id\":1,\"s\":\"a\\\"b\"}\n{\"id\":2,\"s\":\"ü\\n\"}\n";
-  store().insert_json_rows("j", rows, "batch-1");
-  store().insert_json_rows("j", rows, "batch-1");  // replay: dropped where tokens work
+  store().insert("j", "id, s", "JSONEachRow", rows, token);
+  store().insert("j", "id, s", "JSONEachRow", rows, token);  // replay: dropped where tokens work
   std::string expected = dialect.dedup_token ? "2\n" : "4\n";
   EXPECT_EQ(store().query("SELECT count() FROM j", "TabSeparated"), expected);
   EXPECT_EQ(store().query("SELECT s FROM j WHERE id = 1 LIMIT 1", "TabSeparated"), "a\"b\n");
   EXPECT_EQ(store().query("SELECT hex(s) FROM j WHERE id = 2 LIMIT 1", "TabSeparated"), "C3BC0A\n");
-  EXPECT_THROW(store().insert_json_rows("j; DROP TABLE j", rows, ""), StoreError);
+  // RowBinary: a String holding every byte value, NULs and newlines included; rows whose
+  // first byte is whitespace (id 10 = '\n', 32 = ' ', 9 = '\t'), which must not be taken for
+  // the separator between the statement and its data; and an empty line inside the data
+  // (id 2570 = bytes 0A 0A, and "\n\n" in a string), where inline data would end.
+  std::string all_bytes;
+  for (int b = 0; b < 256; ++b) all_bytes.push_back(static_cast<char>(b));
+  all_bytes.append("\n\n");
+  std::string all_hex;
+  for (unsigned char c : all_bytes) {
+    all_hex.push_back("0123456789ABCDEF"[c >> 4]);
+    all_hex.push_back("0123456789ABCDEF"[c & 15]);
+  }
+  auto row = [&](std::uint32_t id) {
+    std::string out;
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(id >> (8 * i)));
+    return out.append("\x82\x02", 2).append(all_bytes);
+  };
+  // Two rows per insert, the second after the "\n\n" of the first.
+  for (std::uint32_t id : {3u, 9u, 10u, 32u, 2570u}) {
+    store().insert("j", "id, s", "RowBinary", row(id) + row(id + 5000), "");
+  }
+  EXPECT_EQ(store().query("SELECT groupArray(id), min(hex(s) = '" + all_hex +
+                              "') FROM (SELECT id, s FROM j WHERE id > 2 ORDER BY id)",
+                          "TabSeparated"),
+            "[3,9,10,32,2570,5003,5009,5010,5032,7570]\t1\n");
+  EXPECT_THROW(store().insert("j; DROP TABLE j", "id, s", "JSONEachRow", rows, ""), StoreError);
+  EXPECT_THROW(store().insert("j", "id, s) SELECT 1 --", "JSONEachRow", rows, ""), StoreError);
+  EXPECT_EQ(store().query("SELECT count() FROM j", "TabSeparated"),
+            dialect.dedup_token ? "12\n" : "14\n");
 }
 
 TEST_P(StoreContract, MigrationsApplyOnceThenAreANoOp) {

@@ -260,5 +260,35 @@ TEST(SessionizerMemoryTest, IdleSessionsLeaveAndTheCapHolds) {
   EXPECT_EQ(sessionizer.size(), 1u);
 }
 
+TEST(SessionizerMemoryTest, StatesWhoseRowsAreNotStoredYetStayInMemory) {
+  // The worker stores a batch's rows while it sessionizes the next one: a state whose row is
+  // still on its way to the store must not be dropped, or the next event of that session
+  // would read back an older state (or none) and count the session twice.
+  SessionizerOptions options;
+  options.max_sessions = 10;
+  options.started_ms = kT0 - kMinute;
+  Sessionizer sessionizer(options);
+  std::uint64_t seq = 0;
+  auto sid = [](int i) { return std::to_string(kT0 + i) + "-s" + std::to_string(i); };
+  std::vector<store::SessionRow> rows;
+  for (int i = 0; i < 20; ++i) sessionizer.apply(pageview(sid(i), kT0 + i, "/"), 0, ++seq);
+  const std::uint64_t first = sessionizer.take_changed(rows);
+  for (int i = 20; i < 40; ++i) sessionizer.apply(pageview(sid(i), kT0 + i, "/"), 0, ++seq);
+  const std::uint64_t second = sessionizer.take_changed(rows);
+  EXPECT_EQ(second, first + 1);
+
+  // Nothing stored yet: everything stays, over the cap or not.
+  EXPECT_EQ(sessionizer.evict(first - 1), 0u);
+  EXPECT_EQ(sessionizer.size(), 40u);
+  // The first round is stored: only its sessions may go, down to the cap at most.
+  EXPECT_EQ(sessionizer.evict(first), 20u);
+  EXPECT_EQ(sessionizer.size(), 20u);
+  EXPECT_NE(sessionizer.find("proj1", sid(20)), nullptr);
+  // Both are stored.
+  sessionizer.evict(second);
+  EXPECT_EQ(sessionizer.size(), 10u);
+  EXPECT_NE(sessionizer.find("proj1", sid(39)), nullptr);
+}
+
 }  // namespace
 }  // namespace bklit::pipeline

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <set>
 
 #include "bklit/core/clock.hpp"
@@ -223,6 +225,65 @@ TEST(WorkerTest, StoreOutageIsRetriedAndAckedOnlyAfterBothInserts) {
                                         {"write_sessions", 2}}));
   EXPECT_EQ(queue.ack_calls(),
             (std::vector<std::pair<std::uint32_t, std::uint64_t>>{{0, 2}, {0, 3}}));
+}
+
+TEST(WorkerTest, TheNextBatchIsTakenWhileOneIsStoredAndAcksStayInOrder) {
+  FakeQueue queue;
+  FakeSink sink;
+  std::mutex gate_mu;
+  std::condition_variable gate_cv;
+  bool gate_open = false;
+  int event_writes = 0;
+  // The first events insert hangs until the test lets it through (a slow store).
+  sink.on_call([&](const std::string& method) {
+    if (method != "write_events" || event_writes++ > 0) return;
+    std::unique_lock lock(gate_mu);
+    gate_cv.wait(lock, [&] { return gate_open; });
+  });
+  for (int i = 0; i < 10; ++i) push(queue, pageview(kSid, kT0 + i * 1'000, "/p"));
+  WorkerOptions options = fast_options();
+  options.batch_max_events = 5;
+  Worker worker(queue, sink, options);
+  worker.start();
+  // While the first batch is being stored, the second is already taken from the queue; nothing
+  // is acked before the first batch's inserts are confirmed.
+  ASSERT_TRUE(eventually([&] { return queue.delivered() == 10; }));
+  EXPECT_EQ(queue.acked(0), 0u);
+  {
+    std::lock_guard lock(gate_mu);
+    gate_open = true;
+  }
+  gate_cv.notify_all();
+  ASSERT_TRUE(eventually([&] { return all_acked(queue); }));
+  worker.stop();
+  EXPECT_EQ(queue.ack_calls(),
+            (std::vector<std::pair<std::uint32_t, std::uint64_t>>{{0, 5}, {0, 10}}));
+  auto inserts = sink.event_inserts();
+  ASSERT_EQ(inserts.size(), 2u);
+  EXPECT_EQ(inserts[0].token, "0:1-5");
+  EXPECT_EQ(inserts[1].token, "0:6-10");
+  auto sessions = sink.session_inserts();
+  ASSERT_EQ(sessions.size(), 2u);
+  EXPECT_EQ(sessions[0].rows.at(0).pageviews, 5u);
+  EXPECT_EQ(sessions[1].rows.at(0).pageviews, 10u);
+  EXPECT_EQ(worker.stats().batches, 2u);
+}
+
+TEST(WorkerTest, ABatchTakenDuringAnOutageIsNotAckedWhenTheWorkerStops) {
+  FakeQueue queue;
+  FakeSink sink;
+  sink.fail_next(1'000'000, "write_events");  // the store is down
+  for (int i = 0; i < 10; ++i) push(queue, pageview(kSid, kT0 + i * 1'000, "/p"));
+  WorkerOptions options = fast_options();
+  options.batch_max_events = 5;
+  Worker worker(queue, sink, options);
+  worker.start();
+  ASSERT_TRUE(eventually([&] { return queue.delivered() == 10; }));
+  worker.stop();  // gives up on the first batch; the second one must not be written either
+  EXPECT_TRUE(queue.ack_calls().empty());
+  EXPECT_TRUE(sink.events().empty());
+  EXPECT_TRUE(sink.session_inserts().empty());
+  EXPECT_EQ(queue.unacked(), 10u);
 }
 
 TEST(WorkerTest, ABatchNeverSpansTwoMonths) {

@@ -1,11 +1,16 @@
 #include "bklit/store/chdb_store.hpp"
 
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <array>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -18,6 +23,9 @@ namespace bklit::store {
 namespace {
 
 namespace fs = std::filesystem;
+// Linux nice value of the engine's merge threads: 5 gives them about a third of the CPU share
+// of a normal thread while both want the core.
+constexpr int kMergeNice = 5;
 constexpr std::string_view kLibraryRelPath = "node_modules/@chdb/lib-linux-x64-gnu/libchdb.so";
 
 // The process's one chDB connection, shared by every store opened on its path.
@@ -25,7 +33,10 @@ class ChdbConnection {
  public:
   ChdbConnection(const chdb::ChdbLibrary* lib, ChdbConnectionHandle** conn, std::string path)
       : lib_(lib), conn_(conn), path_(std::move(path)) {}
-  ~ChdbConnection() { lib_->close_conn(conn_); }
+  ~ChdbConnection() {
+    lib_->close_conn(conn_);
+    if (rows_fd_ >= 0) close(rows_fd_);
+  }
   ChdbConnection(const ChdbConnection&) = delete;
   ChdbConnection& operator=(const ChdbConnection&) = delete;
 
@@ -36,6 +47,40 @@ class ChdbConnection {
     // One statement at a time: chDB executes a connection's queries one by one anyway, and
     // the lock keeps result handling simple (see the measurements in the store report).
     std::lock_guard lock(mutex_);
+    return run_locked(sql, format);
+  }
+
+  // Rows do not travel inline after the statement: chDB ends inline data at the first empty
+  // line ("\n\n"), which binary rows can hold anywhere. They go through an in-memory file
+  // (memfd) that the statement reads with FROM INFILE, cleared again after each insert.
+  void insert(std::string_view table, std::string_view columns, std::string_view format,
+              std::string_view rows, std::string_view dedup_token) {
+    std::lock_guard lock(mutex_);
+    if (rows_fd_ < 0) {
+      rows_fd_ = memfd_create("bklit-insert-rows", MFD_CLOEXEC);
+      if (rows_fd_ < 0) throw StoreError(std::string("memfd_create: ") + std::strerror(errno));
+    }
+    struct Clear {
+      int fd;
+      ~Clear() {
+        // Frees the rows' memory; should that fail, the next insert overwrites them anyway.
+        if (ftruncate(fd, 0) != 0) return;
+      }
+    } clear{rows_fd_};
+    std::size_t written = 0;
+    while (written < rows.size()) {
+      ssize_t n = pwrite(rows_fd_, rows.data() + written, rows.size() - written,
+                         static_cast<off_t>(written));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw StoreError(std::string("writing insert rows: ") + std::strerror(errno));
+      written += static_cast<std::size_t>(n);
+    }
+    const std::string path = "/proc/self/fd/" + std::to_string(rows_fd_);
+    run_locked(sql::insert_statement(table, columns, format, dedup_token, path), "TabSeparated");
+  }
+
+ private:
+  std::string run_locked(std::string_view sql, std::string_view format) {
     ChdbResultHandle* result =
         lib_->query_n(*conn_, sql.data(), sql.size(), format.data(), format.size());
     // No result at all means the engine itself is not usable (out of memory, shutting down).
@@ -58,11 +103,11 @@ class ChdbConnection {
     return buf != nullptr ? std::string(buf, len) : std::string();
   }
 
- private:
   const chdb::ChdbLibrary* lib_;
   ChdbConnectionHandle** conn_;
   std::string path_;
   std::mutex mutex_;
+  int rows_fd_ = -1;  // the insert rows file, created on the first insert
 };
 
 std::mutex g_registry_mutex;
@@ -97,10 +142,18 @@ core::Result<std::shared_ptr<ChdbConnection>> connect(const chdb::ChdbLibrary* l
   auto saved = std::make_unique<SignalDispositions>();
   // chDB's crash handlers would sleep for minutes before dying; opting out resets them.
   if (lib->set_signal_handlers_enabled != nullptr) lib->set_signal_handlers_enabled(0);
-  std::string arg0 = "bklit";
-  std::string arg1 = "--path=" + path;
-  char* argv[] = {arg0.data(), arg1.data(), nullptr};
-  ChdbConnectionHandle** conn = lib->connect(2, argv);
+  // Engine configuration for a small machine shared with the I/O threads (the measurements
+  // are in bench/README.md, "Store path"): two merge threads (chDB's default, kept explicit),
+  // run at a lower CPU priority (nice) so that merges take the cores the socket threads leave
+  // idle. Merges still run at full speed on an idle machine, and parts piling up past the
+  // table's limits slow the inserts down, so the store cannot fall behind for good.
+  constexpr std::size_t kArgs = 5;
+  std::array<std::string, kArgs> args = {
+      "bklit", "--path=" + path, "--", "--background_pool_size=2",
+      "--os_threads_nice_value_merge_mutate=" + std::to_string(kMergeNice)};
+  std::array<char*, kArgs + 1> argv{};  // NULL-terminated, as main's argv
+  for (std::size_t i = 0; i < args.size(); ++i) argv[i] = args[i].data();
+  ChdbConnectionHandle** conn = lib->connect(static_cast<int>(args.size()), argv.data());
   saved->restore();
   if (conn == nullptr || *conn == nullptr) {
     return core::make_error("chdb_open",
@@ -122,18 +175,9 @@ class ChdbStore final : public AnalyticsStore {
     return conn_->run(sql, format);
   }
 
-  void insert_json_rows(std::string_view table, std::string_view rows,
-                        std::string_view dedup_token) override {
-    if (!sql::is_identifier(table)) throw StoreError("bad table name for insert");
-    std::string statement;
-    statement.reserve(rows.size() + 160);
-    statement.append("INSERT INTO ").append(table);
-    if (!dedup_token.empty()) {
-      statement.append(" SETTINGS insert_deduplication_token = ");
-      sql::append_quoted(statement, dedup_token);
-    }
-    statement.append(" FORMAT JSONEachRow\n").append(rows);
-    conn_->run(statement, "TabSeparated");
+  void insert(std::string_view table, std::string_view columns, std::string_view format,
+              std::string_view rows, std::string_view dedup_token) override {
+    conn_->insert(table, columns, format, rows, dedup_token);
   }
 
   EngineVersion version() override {

@@ -4,7 +4,6 @@
 #include <mutex>
 #include <thread>
 
-#include "bklit/store/sql_dialect.hpp"
 #include "bklit/store/sql_text.hpp"
 #include "clickhouse_http/gzip.hpp"
 #include "clickhouse_http/http_client.hpp"
@@ -70,7 +69,6 @@ class ClickHouseHttpStore final : public AnalyticsStore {
       : client_(std::move(client)), options_(std::move(options)), version_(std::move(version)) {
     params_ = "database=" + url_encode(options_.database);
     if (options_.compress) params_ += "&enable_http_compression=1";
-    dedup_token_ = SqlDialect::for_version(version_).dedup_token;
   }
 
   void execute(std::string_view sql) override {
@@ -91,17 +89,13 @@ class ClickHouseHttpStore final : public AnalyticsStore {
     return std::move(r.body);
   }
 
-  void insert_json_rows(std::string_view table, std::string_view rows,
-                        std::string_view dedup_token) override {
-    if (!sql::is_identifier(table)) throw StoreError("bad table name for insert");
-    std::string statement = "INSERT INTO " + std::string(table) + " FORMAT JSONEachRow";
-    // The statement goes in the URL, the rows alone in the (possibly gzipped) body.
-    std::string params = params_ + "&query=" + url_encode(statement);
-    // Servers before 22.2 reject the unknown setting; there the writer's replay guards apply.
-    if (dedup_token_ && !dedup_token.empty()) {
-      params += "&insert_deduplication_token=" + url_encode(dedup_token);
-    }
-    HttpResult r = send(params, rows, options_.request_timeout);
+  void insert(std::string_view table, std::string_view columns, std::string_view format,
+              std::string_view rows, std::string_view dedup_token) override {
+    // The statement goes in the URL, the rows alone in the (possibly gzipped) body. Not
+    // retried (see the header).
+    std::string statement = sql::insert_statement(table, columns, format, dedup_token);
+    HttpResult r =
+        send(params_ + "&query=" + url_encode(statement), rows, options_.request_timeout);
     check(r, client_->base_url(), statement);
   }
 
@@ -148,7 +142,6 @@ class ClickHouseHttpStore final : public AnalyticsStore {
   ClickHouseHttpOptions options_;
   EngineVersion version_;
   std::string params_;  // database and compression, first in every request's query string
-  bool dedup_token_ = false;
 
   std::mutex health_mutex_;
   bool health_checked_ = false;

@@ -6,6 +6,7 @@
 
 #include "bklit/store/schema.hpp"
 #include "bklit/store/sql_text.hpp"
+#include "schema/columns.hpp"
 
 namespace bklit::store {
 namespace {
@@ -14,84 +15,19 @@ constexpr std::string_view kMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, "
     "applied_at DateTime('UTC')) ENGINE = MergeTree() ORDER BY version";
 
-// Events: one row per pageview / custom event / session end. `ts` (seconds, UTC) drives
-// partitions, the order key and time buckets; `timestamp_ms` keeps the exact time.
+// The tables' columns come from their declarations (schema/columns.cpp). A store created by
+// an earlier binary keeps its tables as they were: only a migration that is not yet recorded
+// runs, and new columns come as new migrations (ALTER TABLE ... ADD COLUMN).
 std::string events_table(const SqlDialect& d) {
-  const std::string lc = d.low_card("String");
-  return "CREATE TABLE IF NOT EXISTS events ("
-         "project_id " +
-         lc +
-         ", ts DateTime('UTC'), timestamp_ms Int64, received_ms Int64, "
-         "type UInt8, event_id String, session_id String, visitor_id UInt64, "
-         "url String, hostname " +
-         lc +
-         ", pathname String, query String, "
-         "referrer String, referrer_host " +
-         lc + ", source " + lc + ", channel " + lc +
-         ", "
-         "utm_source " +
-         lc + ", utm_medium " + lc + ", utm_campaign " + lc +
-         ", "
-         "utm_term String, utm_content String, utm_id String, click_id " +
-         lc +
-         ", "
-         "country " +
-         lc + ", region " + lc + ", city " + lc +
-         ", "
-         "browser " +
-         lc + ", browser_version " + lc + ", os " + lc + ", os_version " + lc +
-         ", "
-         "device_type " +
-         lc +
-         ", is_bot UInt8, screen_width UInt16, screen_height UInt16, "
-         "viewport_width UInt16, viewport_height UInt16, screen_class " +
-         lc +
-         ", "
-         "language " +
-         lc + ", timezone " + lc +
-         ", is_new_visitor UInt8, landing_page String, "
-         "tracking_id " +
-         lc + ", event_name " + lc +
-         ", "
-         "meta_keys Array(String), meta_values Array(String), shard UInt32, seq UInt64"
-         ") ENGINE = MergeTree() PARTITION BY toYYYYMM(ts) "
+  return "CREATE TABLE IF NOT EXISTS events " + column_definitions(event_table_columns(), d) +
+         " ENGINE = MergeTree() PARTITION BY toYYYYMM(ts) "
          "ORDER BY (project_id, toDate(ts), session_id, timestamp_ms)" +
          d.merge_tree_settings();
 }
 
-// Sessions: a row per session state; the order key holds only what never changes within a
-// session (the worker keeps start_ms fixed), so the latest `version` replaces older rows.
 std::string sessions_table(const SqlDialect& d) {
-  const std::string lc = d.low_card("String");
-  return "CREATE TABLE IF NOT EXISTS sessions ("
-         "project_id " +
-         lc +
-         ", session_id String, visitor_id UInt64, "
-         "start_ts DateTime('UTC'), start_ms Int64, last_seen_ms Int64, ended_ms Int64, "
-         "entry_page String, exit_page String, hostname " +
-         lc +
-         ", "
-         "pageviews UInt32, events UInt32, "
-         "referrer_host " +
-         lc + ", source " + lc + ", channel " + lc +
-         ", "
-         "utm_source " +
-         lc + ", utm_medium " + lc + ", utm_campaign " + lc +
-         ", "
-         "utm_term String, utm_content String, utm_id String, click_id " +
-         lc +
-         ", "
-         "country " +
-         lc + ", region " + lc + ", city " + lc +
-         ", "
-         "browser " +
-         lc + ", browser_version " + lc + ", os " + lc + ", os_version " + lc +
-         ", "
-         "device_type " +
-         lc + ", screen_class " + lc + ", language " + lc +
-         ", "
-         "is_new_visitor UInt8, is_bot UInt8, last_shard UInt32, last_seq UInt64, version UInt64"
-         ") ENGINE = ReplacingMergeTree(version) PARTITION BY toYYYYMM(start_ts) "
+  return "CREATE TABLE IF NOT EXISTS sessions " + column_definitions(session_table_columns(), d) +
+         " ENGINE = ReplacingMergeTree(version) PARTITION BY toYYYYMM(start_ts) "
          "ORDER BY (project_id, toDate(start_ts), session_id)" +
          d.merge_tree_settings();
 }

@@ -13,6 +13,8 @@ namespace bklit::pipeline {
 // Every method may throw (any std::exception) when the store is unavailable; the worker
 // then retries the same call with backoff. A write that throws may or may not have been
 // applied, so writes must honour `dedup_token`: the same token again is a no-op.
+// The worker calls write_* from one thread, one call at a time and in queue order, and
+// max_event_seq / load_sessions from another thread, possibly while a write runs.
 class BatchSink {
  public:
   virtual ~BatchSink() = default;

@@ -62,13 +62,14 @@ class Sessionizer {
   ApplyResult apply(const core::Event& event, std::uint32_t shard, std::uint64_t seq);
 
   // Appends the rows changed since the last call, one (latest) row per session state; a
-  // session reopened after a timeout yields its closed generation and the new one.
-  void take_changed(std::vector<store::SessionRow>& out);
+  // session reopened after a timeout yields its closed generation and the new one. Returns
+  // the number of this call (1, 2, ...): the rows' round, for evict().
+  std::uint64_t take_changed(std::vector<store::SessionRow>& out);
 
   // Drops sessions idle past timeout + margin, then the least recently active ones above
-  // max_sessions. Call after take_changed() rows were stored: only clean states go.
-  // Returns how many were dropped.
-  std::size_t evict();
+  // max_sessions. Only clean states go whose rows are stored: those of rounds up to
+  // `stored_round` (by default every round taken so far). Returns how many were dropped.
+  std::size_t evict(std::uint64_t stored_round = UINT64_MAX);
 
   // Drops every in-memory session of `shard` (the worker lost or just took over the shard:
   // another worker may have changed those sessions) and treats every session created
@@ -89,6 +90,7 @@ class Sessionizer {
     std::int64_t last_received_ms = 0;  // server clock, for eviction
     std::int64_t created_server_ms = 0;
     bool dirty = false;
+    std::uint64_t taken_round = 0;     // the take_changed() call that last took its row
     const std::string* key = nullptr;  // points into the map node
     State* lru_prev = nullptr;         // least recently active first
     State* lru_next = nullptr;
@@ -110,6 +112,7 @@ class Sessionizer {
   std::int64_t timeout_ms_;
   std::unordered_map<std::string, State> states_;
   std::vector<State*> dirty_;
+  std::uint64_t rounds_taken_ = 0;
   std::vector<store::SessionRow> retired_;  // closed generations changed in this batch
   State* lru_head_ = nullptr;
   State* lru_tail_ = nullptr;

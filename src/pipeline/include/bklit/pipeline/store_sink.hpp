@@ -8,7 +8,9 @@ namespace bklit::pipeline {
 
 class StoreSink : public BatchSink {
  public:
-  explicit StoreSink(store::AnalyticsStore& store) : writer_(store) {}
+  explicit StoreSink(store::AnalyticsStore& store,
+                     store::RowFormat format = store::RowFormat::kRowBinary)
+      : writer_(store, format) {}
   void write_events(const std::vector<store::StoredEvent>& events,
                     const std::string& dedup_token) override;
   void write_sessions(const std::vector<store::SessionRow>& sessions,

@@ -1,9 +1,10 @@
 #pragma once
 // The worker: takes batches from the EventQueue, sessionizes them and writes events and
 // session rows through a BatchSink, then acks the queue (DESIGN.md "Data flow" 3-4).
-// A crash at any point replays the unacked records without double-counting: events at or
-// below the sink's max_event_seq are not written again, and each session's state skips
-// queue positions it has already applied.
+// Pipelined: the next batch is decoded and sessionized while this one is inserted; batches
+// are stored and acked in queue order. A crash at any point replays the unacked records without
+// double-counting: events at or below the sink's max_event_seq are not written again, and each
+// session's state skips queue positions it has already applied.
 
 #include <chrono>
 #include <condition_variable>
@@ -22,7 +23,7 @@
 namespace bklit::pipeline {
 
 struct WorkerOptions {
-  std::size_t batch_max_events = 5000;
+  std::size_t batch_max_events = 20000;
   // A batch is written this long after its first record arrived, full or not.
   std::chrono::milliseconds batch_max_wait{200};
   std::chrono::milliseconds session_timeout{30 * 60 * 1000};
@@ -45,7 +46,7 @@ class Worker {
     std::size_t sessions_in_memory = 0;
   };
 
-  // Called on the worker thread after a batch is stored (both inserts confirmed), with
+  // Called on the worker's writer thread after a batch is stored (both inserts confirmed), with
   // the written events (session ids already rewritten to the stored id) and session rows.
   // For live fan-out; it must not block for long, and what it throws is logged.
   using BatchWrittenFn = std::function<void(const std::vector<store::StoredEvent>& events,

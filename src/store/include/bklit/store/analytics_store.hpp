@@ -51,11 +51,13 @@ class AnalyticsStore {
   // "JSONCompact", "TabSeparated"); the SQL must not carry its own FORMAT clause.
   virtual std::string query(std::string_view sql, std::string_view format) = 0;
 
-  // Inserts rows given in JSONEachRow form (one JSON object per line) into `table`.
-  // `dedup_token` identifies this batch: inserting the same token again is a no-op
-  // where the engine supports it.
-  virtual void insert_json_rows(std::string_view table, std::string_view rows,
-                                std::string_view dedup_token) = 0;
+  // Inserts `rows`, encoded in `format` ("RowBinary", "TabSeparated", "JSONEachRow"...) with
+  // the columns `columns` ("a, b, c": identifiers, in the rows' order), into `table`. The
+  // rows travel as data, never as SQL text. A non-empty `dedup_token` is sent as the
+  // insert_deduplication_token setting: the same token again is then a no-op on tables with a
+  // dedup window. Pass it only to engines that know the setting (SqlDialect::dedup_token).
+  virtual void insert(std::string_view table, std::string_view columns, std::string_view format,
+                      std::string_view rows, std::string_view dedup_token) = 0;
 
   virtual EngineVersion version() = 0;
 

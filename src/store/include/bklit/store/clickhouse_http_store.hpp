@@ -5,7 +5,7 @@
 //
 // Retries: read-only queries (query(), version and health checks) are retried with a short
 // backoff when the transport fails (connection refused or reset, timeout); an SQL error is
-// never retried. Statements run through execute() and insert_json_rows() — DDL and INSERTs —
+// never retried. Statements run through execute() and insert() — DDL and INSERTs —
 // are NOT retried inside the store: a timed-out INSERT may or may not have landed, and only
 // the caller knows whether sending it again is safe. The worker retries a whole batch, which
 // the dedup token (engines that support it) and the writer's replay guard make harmless.

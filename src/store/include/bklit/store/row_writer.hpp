@@ -1,11 +1,13 @@
 #pragma once
 // Row encoding shared by every AnalyticsStore, and the worker-facing writer on top of it.
-// Rows are TabSeparated lines in the column order of event_columns() / session_columns():
-// measured 1.5-1.7x faster to insert than JSONEachRow on chDB, and accepted by every
-// ClickHouse version. Strings are escaped byte for byte, so any input round-trips.
+// The columns, their types and their order come from one declaration (schema/columns.cpp);
+// rows are encoded in RowBinary by default (measured in bench/README.md, "Store path":
+// cheaper to encode and to parse than TabSeparated) or TabSeparated, both read by every
+// ClickHouse version we support. Strings are written byte for byte, so any input round-trips.
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bklit/core/event.hpp"
@@ -14,21 +16,28 @@
 
 namespace bklit::store {
 
-// Column lists for `INSERT INTO t (<columns>) FORMAT TabSeparated`.
+enum class RowFormat { kRowBinary, kTabSeparated };
+
+// "RowBinary" / "TabSeparated": the name in `INSERT ... FORMAT <name>`.
+std::string_view format_name(RowFormat format);
+
+// Column lists for `INSERT INTO t (<columns>) FORMAT ...`, in the order the rows are encoded.
 std::string_view event_columns();
 std::string_view session_columns();
 
-// Appends one `events` row (with its trailing newline).
-void append_event_row(std::string& out, const core::Event& e, std::uint32_t shard,
-                      std::uint64_t seq);
-// Appends one `sessions` row (with its trailing newline).
-void append_session_row(std::string& out, const SessionRow& s);
+// Appends one `events` row (TabSeparated: with its trailing newline). The event must be set.
+void append_event_row(std::string& out, const StoredEvent& e,
+                      RowFormat format = RowFormat::kRowBinary);
+// Appends one `sessions` row.
+void append_session_row(std::string& out, const SessionRow& s,
+                        RowFormat format = RowFormat::kRowBinary);
 
 class AnalyticsWriter {
  public:
-  explicit AnalyticsWriter(AnalyticsStore& store) : store_(store) {}
+  explicit AnalyticsWriter(AnalyticsStore& store, RowFormat format = RowFormat::kRowBinary)
+      : store_(store), format_(format) {}
 
-  // One INSERT statement per call (through AnalyticsStore::execute); the same dedup_token
+  // One INSERT per call (through AnalyticsStore::insert); the same dedup_token
   // again (a replayed batch) is dropped by engines that support insert_deduplication_token.
   // On older engines write_events first leaves out the events whose (shard, seq) the table
   // already holds, so a replay is not counted twice there either (one extra query per batch);
@@ -41,6 +50,7 @@ class AnalyticsWriter {
   std::uint64_t max_event_seq(std::uint32_t shard);
 
   // Latest state of the given sessions of one project (those not found are absent).
+  // Safe to call from another thread while a write_* call runs (the worker does).
   std::vector<SessionRow> load_sessions(const std::string& project_id,
                                         const std::vector<std::string>& session_ids);
   // Latest state of every session (all projects) whose last event or close is at or after
@@ -49,10 +59,11 @@ class AnalyticsWriter {
 
  private:
   std::vector<SessionRow> load_where(const std::string& where);
-  void begin_insert(std::string_view table, std::string_view columns,
-                    const std::string& dedup_token);
+  // The token to send with an insert: empty where the engine would not honour it.
+  std::string_view effective_token(const std::string& dedup_token);
 
   AnalyticsStore& store_;
+  RowFormat format_;
   std::string buffer_;            // reused between batches to keep inserts allocation-light
   int dedup_token_support_ = -1;  // unknown until the first insert asks the engine
 };

@@ -16,6 +16,8 @@ struct SqlDialect {
   bool dedup_window = true;
   // INSERT setting insert_deduplication_token (else the engine's content hash dedups).
   bool dedup_token = true;
+  // Column compression codecs (CODEC(...)); without them the engine's default applies.
+  bool codecs = true;
   // Sessions read their latest state with FINAL; else with argMax per session
   // (see session_source_sql in the query builder).
   bool sessions_final = true;
