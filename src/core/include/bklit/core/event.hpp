@@ -64,6 +64,8 @@ struct Event {
   std::string tracking_id;
   std::string event_type;  // free text: click, view, submit...
   std::vector<std::pair<std::string, std::string>> metadata;
+
+  friend bool operator==(const Event&, const Event&) = default;
 };
 
 // Compact binary form stored in the queue. decode_event returns nullopt on a record that
