@@ -122,7 +122,7 @@ bool Worker::Loop::process(std::vector<queue::QueueRecord>& records) {
     item.shard = records[i].shard;
     item.seq = records[i].seq;
     auto event = core::decode_event(records[i].payload);
-    item.decoded = event.has_value();
+    item.decoded = event.ok();
     if (event) {
       item.event = std::move(*event);
     } else if (bad++ == 0) {
