@@ -22,10 +22,12 @@ void add_admin_commands(CLI::App& app, AdminArgs& args) {
   create->add_option("--timezone", args.timezone, "IANA time zone of the reports");
   create->add_flag("--public", args.public_ingest, "Accept events without a token");
   create->add_flag("--json", args.json, "Print one JSON object");
+  add_dead_letters_command(*admin, args.dead_letters);
 }
 
 int run_admin(CLI::App& app, const AdminArgs& args) {
   auto* admin = app.get_subcommand("admin");
+  if (admin->got_subcommand("dead-letters")) return run_dead_letters(args.dead_letters);
   if (!admin->got_subcommand("create-project")) return 2;
   // SQLite in WAL mode allows this while a server runs on the same data directory.
   std::error_code ec;

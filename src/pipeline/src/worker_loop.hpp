@@ -42,6 +42,8 @@ class Worker::Loop {
   void collect(std::vector<queue::QueueRecord>& records);
   // Each returns false when it gave up because stop was requested during an outage.
   bool process(std::vector<queue::QueueRecord>& records);
+  // Stores the records that did not decode as dead letters (their payloads move out).
+  bool dead_letter_undecodable(std::vector<queue::QueueRecord>& records);
   bool process_slice(std::size_t begin, std::size_t end);
   bool guard_shards(std::size_t begin, std::size_t end);
   bool load_sessions(std::size_t begin, std::size_t end);
