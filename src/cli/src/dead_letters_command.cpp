@@ -104,6 +104,7 @@ void add_dead_letters_command(CLI::App& admin, DeadLettersArgs& args) {
   setting("--redis-url", "redis_url", "Redis of the queue = redis backend (env BKLIT_REDIS_URL)");
   setting("--redis-prefix", "redis_prefix", "Key prefix in Redis (env BKLIT_REDIS_PREFIX)");
   cmd->add_option("--limit", args.limit, "Show at most this many, the newest")
+      ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
   cmd->add_flag("--json", args.json, "Print one JSON object (payloads in hex)");
 }
