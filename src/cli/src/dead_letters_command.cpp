@@ -14,8 +14,6 @@
 #include "bklit/queue/redis_streams.hpp"
 #include "data_layout.hpp"
 
-extern char** environ;
-
 namespace bklit::cli {
 
 namespace {

@@ -1,6 +1,6 @@
 #include "bklit/core/event.hpp"
 
-#include <iterator>
+#include <array>
 #include <string>
 #include <utility>
 
@@ -29,18 +29,18 @@ constexpr std::uint8_t kWrittenVersion = kVersion2;
 constexpr std::size_t kVersion1Fields = 42;
 
 // Wire order of the fields, for decode errors. Append-only, like for_each_field.
-constexpr std::string_view kFieldNames[] = {
-    "event_id",       "project_id",      "session_id",   "visitor_id",
-    "timestamp_ms",   "received_ms",     "url",          "hostname",
-    "pathname",       "query",           "referrer",     "referrer_host",
-    "source",         "channel",         "utm_source",   "utm_medium",
-    "utm_campaign",   "utm_term",        "utm_content",  "utm_id",
-    "click_id",       "country",         "region",       "city",
-    "browser",        "browser_version", "os",           "os_version",
-    "device_type",    "is_bot",          "screen_width", "screen_height",
-    "viewport_width", "viewport_height", "screen_class", "language",
-    "timezone",       "is_new_visitor",  "landing_page", "tracking_id",
-    "event_type",     "metadata"};
+constexpr auto kFieldNames = std::to_array<std::string_view>(
+    {"event_id",       "project_id",      "session_id",   "visitor_id",
+     "timestamp_ms",   "received_ms",     "url",          "hostname",
+     "pathname",       "query",           "referrer",     "referrer_host",
+     "source",         "channel",         "utm_source",   "utm_medium",
+     "utm_campaign",   "utm_term",        "utm_content",  "utm_id",
+     "click_id",       "country",         "region",       "city",
+     "browser",        "browser_version", "os",           "os_version",
+     "device_type",    "is_bot",          "screen_width", "screen_height",
+     "viewport_width", "viewport_height", "screen_class", "language",
+     "timezone",       "is_new_visitor",  "landing_page", "tracking_id",
+     "event_type",     "metadata"});
 
 // Applies f to every field in wire order. A new field is appended at the end, here and in
 // kFieldNames; nothing is ever removed, reordered or re-typed (docs/records.md).
@@ -198,7 +198,7 @@ std::size_t known_fields() {
 }
 
 std::string field_name(std::size_t index) {  // 1-based, as in error messages
-  constexpr std::size_t kNamed = std::size(kFieldNames);
+  constexpr std::size_t kNamed = kFieldNames.size();
   std::string name = index >= 1 && index <= kNamed ? std::string(kFieldNames[index - 1])
                                                    : "#" + std::to_string(index);
   return "'" + name + "' (" + std::to_string(index) + " of " + std::to_string(known_fields()) + ")";
@@ -248,7 +248,7 @@ std::optional<SessionKey> peek_session_key(std::string_view bytes) {
   auto layout = layout_of(bytes);
   if (!layout || layout->fields < 3) return std::nullopt;
   Reader r(bytes.substr(layout->fields_offset), 3);
-  std::string_view ids[3];
+  std::array<std::string_view, 3> ids;
   for (auto& id : ids) id = r.view();
   if (!r.ok()) return std::nullopt;
   return SessionKey{ids[1], ids[2]};

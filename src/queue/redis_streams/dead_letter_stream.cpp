@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <ranges>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -36,10 +37,10 @@ std::vector<DeadLetter> list_dead_letters(net::RedisConnection& conn, const Keys
   const std::string count = std::to_string(limit);
   auto reply = conn.command({"XREVRANGE", keys.dead_letters(), "+", "-", "COUNT", count});
   if (reply.is_error()) throw std::runtime_error("XREVRANGE failed: " + reply.str);
-  for (auto it = reply.elements.rbegin(); it != reply.elements.rend(); ++it) {
-    if (it->elements.size() != 2) continue;
-    const std::string& id = it->elements[0].str;
-    const net::RedisReply& fields = it->elements[1];
+  for (const net::RedisReply& entry : std::views::reverse(reply.elements)) {
+    if (entry.elements.size() != 2) continue;
+    const std::string& id = entry.elements[0].str;
+    const net::RedisReply& fields = entry.elements[1];
     DeadLetter letter;
     std::from_chars(id.data(), id.data() + id.size(), letter.time_ms);
     letter.shard = number_field<std::uint32_t>(fields, "shard");
