@@ -255,25 +255,34 @@ std::optional<SessionKey> peek_session_key(std::string_view bytes) {
 }
 
 Result<Event> decode_event(std::string_view bytes) {
+  // Decoded in place and every path returns `out`, so the event is never moved (NRVO).
+  Result<Event> out{Event{}};
   auto layout = layout_of(bytes);
-  if (!layout) return layout.error();
+  if (!layout) {
+    out = layout.error();
+    return out;
+  }
   const auto type = static_cast<std::uint8_t>(bytes[1]);
-  if (type < 1 || type > 3) return undecodable("unknown event type " + std::to_string(type));
-  Event e;
+  if (type < 1 || type > 3) {
+    out = undecodable("unknown event type " + std::to_string(type));
+    return out;
+  }
+  Event& e = *out;
   e.type = static_cast<EventType>(type);
   Reader r(bytes.substr(layout->fields_offset), layout->fields);
   for_each_field(e, r);
   if (!r.ok()) {
-    return undecodable("field " + field_name(r.fields_read()) + " is truncated or malformed");
+    out = undecodable("field " + field_name(r.fields_read()) + " is truncated or malformed");
+    return out;
   }
   // Fields past the known ones come from a newer writer: this build ignores them. Bytes
   // past the fields the record announces are damage.
   if (r.pos() != r.size() && !(layout->extensible && r.fields_left() > 0)) {
-    return undecodable(std::to_string(r.size() - r.pos()) + " unexpected bytes after " +
-                       (r.fields_read() == 0 ? std::string("the header")
-                                             : "field " + field_name(r.fields_read())));
+    out = undecodable(std::to_string(r.size() - r.pos()) + " unexpected bytes after " +
+                      (r.fields_read() == 0 ? std::string("the header")
+                                            : "field " + field_name(r.fields_read())));
   }
-  return e;
+  return out;
 }
 
 }  // namespace bklit::core
