@@ -120,7 +120,17 @@ class LiveSocket : public net::WsSession, public std::enable_shared_from_this<Li
 
 std::string live_event_json(std::string_view encoded_event) {
   auto event = core::decode_event(encoded_event);
-  if (!event || event->is_bot || event->type == core::EventType::kSessionEnd) return {};
+  if (!event) {
+    // Not shown live; the worker stores it as a dead letter. Logged once per process, as a
+    // flood of them would otherwise flood the log of every api process.
+    static std::once_flag logged;
+    std::call_once(logged, [&] {
+      core::log::warn("live: a record that does not decode was not relayed (" +
+                      event.error().message + "); further ones are not logged");
+    });
+    return {};
+  }
+  if (event->is_bot || event->type == core::EventType::kSessionEnd) return {};
   const auto& e = *event;
   std::string out = R"({"type":)";
   core::append_json_string(out, core::to_string(e.type));

@@ -34,6 +34,7 @@ void add_admin_commands(CLI::App& app, AdminArgs& args) {
                    "Accept events without a token; origin checks still apply (default: off)");
   create->add_flag("--json", args.json,
                    "Print the project and its tokens as one JSON object (default: text)");
+  add_dead_letters_command(*admin, args.dead_letters);
 }
 
 namespace {
@@ -99,6 +100,7 @@ int run_admin(CLI::App& app, const AdminArgs& args) {
   // reported like bad input: one line, no stack trace.
   try {
     if (admin->got_subcommand("create-project")) return create_project(args);
+    if (admin->got_subcommand("dead-letters")) return run_dead_letters(args.dead_letters);
   } catch (const std::exception& e) {
     return fail(e.what());
   }

@@ -2,6 +2,8 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "dead_letters_command.hpp"
+
 namespace bklit::cli {
 
 struct AdminArgs {
@@ -11,6 +13,7 @@ struct AdminArgs {
   std::string timezone = "UTC";
   bool public_ingest = false;
   bool json = false;
+  DeadLettersArgs dead_letters;
 };
 
 void add_admin_commands(CLI::App& app, AdminArgs& args);

@@ -120,8 +120,8 @@ void readiness(ServerApp::PartsView parts, const net::Responder& respond) {
       bool w = parts.worker->healthy();
       ok = ok && w;
       auto stats = parts.worker->stats();
-      fields += fmt::format(R"(,"worker":{},"events_written":{},"batches":{})", w,
-                            stats.events_written, stats.batches);
+      fields += fmt::format(R"(,"worker":{},"events_written":{},"batches":{},"dead_letters":{})", w,
+                            stats.events_written, stats.batches, stats.dead_letters);
     }
     std::string body = fmt::format(R"({{"status":"{}","role":{}{}}})", ok ? "ready" : "not_ready",
                                    core::json_quote(parts.role), fields);

@@ -1,7 +1,8 @@
 #include "bklit/core/event.hpp"
 
-#include <cstring>
-#include <type_traits>
+#include <array>
+#include <string>
+#include <utility>
 
 namespace bklit::core {
 
@@ -19,10 +20,30 @@ std::string_view to_string(EventType type) {
 
 namespace {
 
-constexpr std::uint8_t kFormatVersion = 1;
+// The queue record format; docs/records.md says what a change may and may not do.
+//   version 1: [1][type][the first 42 fields]                    (read only)
+//   version 2: [2][type][varint field count N][N fields]         (written)
+constexpr std::uint8_t kVersion1 = 1;
+constexpr std::uint8_t kVersion2 = 2;
+constexpr std::uint8_t kWrittenVersion = kVersion2;
+constexpr std::size_t kVersion1Fields = 42;
 
-// Applies f to every field in wire order. Adding a field: append it here and bump
-// kFormatVersion only if old records must still decode differently.
+// Wire order of the fields, for decode errors. Append-only, like for_each_field.
+constexpr auto kFieldNames = std::to_array<std::string_view>(
+    {"event_id",       "project_id",      "session_id",   "visitor_id",
+     "timestamp_ms",   "received_ms",     "url",          "hostname",
+     "pathname",       "query",           "referrer",     "referrer_host",
+     "source",         "channel",         "utm_source",   "utm_medium",
+     "utm_campaign",   "utm_term",        "utm_content",  "utm_id",
+     "click_id",       "country",         "region",       "city",
+     "browser",        "browser_version", "os",           "os_version",
+     "device_type",    "is_bot",          "screen_width", "screen_height",
+     "viewport_width", "viewport_height", "screen_class", "language",
+     "timezone",       "is_new_visitor",  "landing_page", "tracking_id",
+     "event_type",     "metadata"});
+
+// Applies f to every field in wire order. A new field is appended at the end, here and in
+// kFieldNames; nothing is ever removed, reordered or re-typed (docs/records.md).
 template <typename E, typename F>
 void for_each_field(E& e, F&& f) {
   f(e.event_id), f(e.project_id), f(e.session_id), f(e.visitor_id), f(e.timestamp_ms),
@@ -70,11 +91,18 @@ class Writer {
   std::string& out_;
 };
 
+// Reads fields in wire order. Only the first `fields` are in the record: the later ones
+// keep the defaults of a value-initialized Event. The first field that does not parse is
+// remembered for the error message.
 class Reader {
  public:
-  explicit Reader(std::string_view in) : in_(in) {}
+  Reader(std::string_view in, std::size_t fields) : in_(in), fields_left_(fields) {}
   bool ok() const { return ok_; }
-  bool at_end() const { return pos_ == in_.size(); }
+  std::size_t pos() const { return pos_; }
+  std::size_t size() const { return in_.size(); }
+  std::size_t fields_read() const { return fields_read_; }
+  std::size_t fields_left() const { return fields_left_; }
+
   std::uint64_t varint() {
     std::uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
@@ -96,16 +124,14 @@ class Reader {
     pos_ += n;
     return s;
   }
+
   void operator()(std::string& s) {
-    auto n = varint();
-    if (!ok_ || n > in_.size() - pos_) {
-      ok_ = false;
-      return;
-    }
-    s.assign(in_.substr(pos_, n));
-    pos_ += n;
+    if (!next_field()) return;
+    auto v = view();
+    if (ok_) s.assign(v);
   }
   void operator()(bool& b) {
+    if (!next_field()) return;
     if (pos_ >= in_.size()) {
       ok_ = false;
       return;
@@ -113,69 +139,150 @@ class Reader {
     b = in_[pos_++] != 0;
   }
   void operator()(std::uint16_t& v) {
+    if (!next_field()) return;
     auto x = varint();
     if (x > 0xffff) ok_ = false;
     v = static_cast<std::uint16_t>(x);
   }
-  void operator()(std::uint64_t& v) { v = varint(); }
+  void operator()(std::uint64_t& v) {
+    if (next_field()) v = varint();
+  }
   void operator()(std::int64_t& v) {
+    if (!next_field()) return;
     auto z = varint();
     v = static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
   }
   void operator()(std::vector<std::pair<std::string, std::string>>& kv) {
+    if (!next_field()) return;
     auto n = varint();
-    if (!ok_ || n > in_.size() - pos_) {
+    // Each pair takes at least two bytes: this bounds what a damaged count allocates.
+    if (!ok_ || n > (in_.size() - pos_) / 2) {
       ok_ = false;
       return;
     }
     kv.resize(n);
     for (auto& [k, v] : kv) {
-      (*this)(k);
-      (*this)(v);
+      auto key = view();
+      auto value = view();
+      if (!ok_) return;
+      k.assign(key);
+      v.assign(value);
     }
   }
 
  private:
+  // False when the field is not in the record (or an earlier one failed): leave it alone.
+  bool next_field() {
+    if (!ok_ || fields_left_ == 0) return false;
+    --fields_left_;
+    ++fields_read_;
+    return true;
+  }
+
   std::string_view in_;
   std::size_t pos_ = 0;
+  std::size_t fields_left_;
+  std::size_t fields_read_ = 0;
   bool ok_ = true;
 };
+
+// How many fields this build knows (the length of for_each_field).
+std::size_t known_fields() {
+  static const std::size_t count = [] {
+    std::size_t n = 0;
+    Event e;
+    for_each_field(e, [&n](const auto&) { ++n; });
+    return n;
+  }();
+  return count;
+}
+
+std::string field_name(std::size_t index) {  // 1-based, as in error messages
+  constexpr std::size_t kNamed = kFieldNames.size();
+  std::string name = index >= 1 && index <= kNamed ? std::string(kFieldNames[index - 1])
+                                                   : "#" + std::to_string(index);
+  return "'" + name + "' (" + std::to_string(index) + " of " + std::to_string(known_fields()) + ")";
+}
+
+Error undecodable(std::string message) {
+  return make_error("record_undecodable", std::move(message), 500);
+}
+
+// Where the fields start and how many the record holds; an error for a record this build
+// cannot read at all.
+struct Layout {
+  std::size_t fields_offset = 0;
+  std::size_t fields = 0;
+  bool extensible = false;  // fields beyond the known ones may follow (version 2)
+};
+
+Result<Layout> layout_of(std::string_view bytes) {
+  if (bytes.empty()) return undecodable("empty record");
+  const auto version = static_cast<std::uint8_t>(bytes[0]);
+  if (version != kVersion1 && version != kVersion2) {
+    return undecodable("unknown record format version " + std::to_string(version) +
+                       " (this build reads versions 1 and 2; a newer bklit may have written it)");
+  }
+  if (bytes.size() < 2) return undecodable("record ends after its version byte");
+  if (version == kVersion1) return Layout{2, kVersion1Fields, false};
+  Reader header(bytes.substr(2), 0);
+  const std::uint64_t fields = header.varint();
+  if (!header.ok()) return undecodable("record ends inside its field count");
+  return Layout{2 + header.pos(), static_cast<std::size_t>(fields), true};
+}
 
 }  // namespace
 
 std::string encode_event(const Event& event) {
   std::string out;
   out.reserve(256 + event.url.size() + event.referrer.size());
-  out.push_back(static_cast<char>(kFormatVersion));
+  out.push_back(static_cast<char>(kWrittenVersion));
   out.push_back(static_cast<char>(event.type));
   Writer w(out);
+  w.varint(known_fields());
   for_each_field(event, w);
   return out;
 }
 
 std::optional<SessionKey> peek_session_key(std::string_view bytes) {
-  if (bytes.size() < 2 || static_cast<std::uint8_t>(bytes[0]) != kFormatVersion) {
-    return std::nullopt;
-  }
-  Reader r(bytes.substr(2));
-  std::string_view ids[3];
+  auto layout = layout_of(bytes);
+  if (!layout || layout->fields < 3) return std::nullopt;
+  Reader r(bytes.substr(layout->fields_offset), 3);
+  std::array<std::string_view, 3> ids;
   for (auto& id : ids) id = r.view();
   if (!r.ok()) return std::nullopt;
   return SessionKey{ids[1], ids[2]};
 }
 
-std::optional<Event> decode_event(std::string_view bytes) {
-  if (bytes.size() < 2 || static_cast<std::uint8_t>(bytes[0]) != kFormatVersion) {
-    return std::nullopt;
+Result<Event> decode_event(std::string_view bytes) {
+  // Decoded in place and every path returns `out`, so the event is never moved (NRVO).
+  Result<Event> out{Event{}};
+  auto layout = layout_of(bytes);
+  if (!layout) {
+    out = layout.error();
+    return out;
   }
-  auto type = static_cast<std::uint8_t>(bytes[1]);
-  if (type < 1 || type > 3) return std::nullopt;
-  Event e;
+  const auto type = static_cast<std::uint8_t>(bytes[1]);
+  if (type < 1 || type > 3) {
+    out = undecodable("unknown event type " + std::to_string(type));
+    return out;
+  }
+  Event& e = *out;
   e.type = static_cast<EventType>(type);
-  Reader r(bytes.substr(2));
+  Reader r(bytes.substr(layout->fields_offset), layout->fields);
   for_each_field(e, r);
-  if (!r.ok() || !r.at_end()) return std::nullopt;
-  return e;
+  if (!r.ok()) {
+    out = undecodable("field " + field_name(r.fields_read()) + " is truncated or malformed");
+    return out;
+  }
+  // Fields past the known ones come from a newer writer: this build ignores them. Bytes
+  // past the fields the record announces are damage.
+  if (r.pos() != r.size() && !(layout->extensible && r.fields_left() > 0)) {
+    out = undecodable(std::to_string(r.size() - r.pos()) + " unexpected bytes after " +
+                      (r.fields_read() == 0 ? std::string("the header")
+                                            : "field " + field_name(r.fields_read())));
+  }
+  return out;
 }
 
 }  // namespace bklit::core

@@ -142,33 +142,26 @@ void Worker::Loop::collect(std::vector<queue::QueueRecord>& records) {
   }
 }
 
-void Worker::Loop::decode(std::vector<queue::QueueRecord>& records, std::vector<Item>& items) {
+bool Worker::Loop::decode(std::vector<queue::QueueRecord>& records, std::vector<Item>& items) {
   items.resize(records.size());
-  std::size_t bad = 0;
-  const queue::QueueRecord* first_bad = nullptr;
+  bool any_undecodable = false;
   for (std::size_t i = 0; i < records.size(); ++i) {
     Item& item = items[i];
     item.shard = records[i].shard;
     item.seq = records[i].seq;
     auto event = core::decode_event(records[i].payload);
-    item.decoded = event.has_value();
+    item.decoded = event.ok();
     if (event) {
       item.event = std::move(*event);
-    } else if (bad++ == 0) {
-      first_bad = &records[i];
+    } else {
+      any_undecodable = true;
     }
   }
-  if (bad > 0) {
-    core::log::warn(
-        "pipeline: dropped " + std::to_string(bad) + " undecodable queue records (first at shard " +
-        std::to_string(first_bad->shard) + " seq " + std::to_string(first_bad->seq) + ")");
-    std::lock_guard lock(stats_mu_);
-    stats_.decode_errors += bad;
-  }
+  return !any_undecodable || dead_letter_undecodable(records, items);
 }
 
 bool Worker::Loop::prepare(std::vector<queue::QueueRecord>& records, Batch& batch) {
-  decode(records, batch.items);
+  if (!decode(records, batch.items)) return false;
   batch.slice_count = 0;
   // One slice per run of events in the same UTC month, in queue order: events reach the
   // table in seq order per shard, which the max_event_seq replay guard relies on.
@@ -224,6 +217,33 @@ bool Worker::Loop::prepare_slice(Batch& batch, std::size_t begin, std::size_t en
     upto = std::max(upto, r.last_seq);
   }
   return true;
+}
+
+bool Worker::Loop::dead_letter_undecodable(std::vector<queue::QueueRecord>& records,
+                                           const std::vector<Item>& items) {
+  std::vector<queue::DeadLetter> letters;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (items[i].decoded) continue;
+    auto decoded = core::decode_event(records[i].payload);
+    queue::DeadLetter letter;
+    letter.shard = records[i].shard;
+    letter.seq = records[i].seq;
+    letter.reason = decoded ? "undecodable" : decoded.error().message;
+    letter.payload = std::move(records[i].payload);
+    letters.push_back(std::move(letter));
+  }
+  const std::string first = "shard " + std::to_string(letters[0].shard) + " seq " +
+                            std::to_string(letters[0].seq) + ": " + letters[0].reason;
+  const std::size_t count = letters.size();
+  // Retried like a store write; the records are acked with their batch only once stored.
+  if (!with_retry("dead_letter", [&] { queue_.dead_letter(letters); })) return false;
+  core::log::warn("pipeline: set aside " + std::to_string(count) +
+                  " undecodable queue records as dead letters (first at " + first +
+                  "); list them with `bklit admin dead-letters`");
+  std::lock_guard lock(stats_mu_);
+  stats_.dead_letters += count;
+  return true;
+}
 }
 
 bool Worker::Loop::guard_shards(const std::vector<Item>& items, std::size_t begin,

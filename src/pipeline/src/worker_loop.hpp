@@ -65,7 +65,11 @@ class Worker::Loop {
   void collect(std::vector<queue::QueueRecord>& records);
   bool apply_shard_changes();
   bool prepare(std::vector<queue::QueueRecord>& records, Batch& batch);
-  void decode(std::vector<queue::QueueRecord>& records, std::vector<Item>& items);
+  // False when it gave up because stop was requested while dead letters could not be stored.
+  bool decode(std::vector<queue::QueueRecord>& records, std::vector<Item>& items);
+  // Stores the records that did not decode as dead letters (their payloads move out).
+  bool dead_letter_undecodable(std::vector<queue::QueueRecord>& records,
+                               const std::vector<Item>& items);
   bool prepare_slice(Batch& batch, std::size_t begin, std::size_t end);
   bool guard_shards(const std::vector<Item>& items, std::size_t begin, std::size_t end);
   bool load_sessions(const std::vector<Item>& items, std::size_t begin, std::size_t end);

@@ -34,7 +34,8 @@ LocalLog::LocalLog(LocalLogOptions options, RecoveredLog recovered)
       tail_first_(recovered.next_seq),
       durable_last_(recovered.next_seq - 1),
       consumer_next_(recovered.acked_seq + 1),
-      acked_seq_(recovered.acked_seq) {
+      acked_seq_(recovered.acked_seq),
+      dead_letter_file_(dir_fd_.get()) {
   backlog_bytes_.store(recovered.backlog_bytes);
   writer_ = std::thread([this] { writer_loop(); });
 }

@@ -10,6 +10,7 @@
 // - poll_mu_: serializes poll() and owns the disk reader.
 // - ack_mu_: the durable ack position and the ack file.
 // - backlog_mu_: the spans that tell ack how many bytes it releases.
+// - dead_mu_: the dead-letter file.
 
 #include <atomic>
 #include <chrono>
@@ -23,6 +24,7 @@
 
 #include "bklit/queue/event_queue.hpp"
 #include "bklit/queue/local_log.hpp"
+#include "local_log/dead_letter_file.hpp"
 #include "local_log/recovery.hpp"
 #include "local_log/segment_reader.hpp"
 
@@ -38,6 +40,8 @@ class LocalLog final : public EventQueue {
   void append(std::vector<std::string> payloads, AppendCallback done) override;
   std::vector<QueueRecord> poll(std::size_t max_records, std::chrono::milliseconds wait) override;
   void ack(std::uint32_t shard, std::uint64_t up_to_seq) override;
+  void dead_letter(std::vector<DeadLetter> letters) override;
+  std::vector<DeadLetter> dead_letters(std::size_t limit) const override;
   std::uint64_t backlog_bytes() const override;
   bool healthy() const override;
   void close() override;
@@ -109,6 +113,9 @@ class LocalLog final : public EventQueue {
 
   std::mutex ack_mu_;
   std::uint64_t acked_seq_ = 0;
+
+  std::mutex dead_mu_;
+  DeadLetterFile dead_letter_file_;
 
   std::mutex close_mu_;
   std::thread writer_;

@@ -5,8 +5,9 @@
 // - the appender thread (StreamAppender) writes;
 // - the maintenance thread heartbeats, renews, takes and gives back shard leases (once the
 //   process has polled), refreshes backlog_bytes() and healthy(), and trims;
-// - poll() runs on the caller's thread with the poll connection; ack() with the ack
-//   connection, so a worker may ack from another thread while a poll waits.
+// - poll() runs on the caller's thread with the poll connection; ack() and dead_letter()
+//   with the ack connection, so a worker may ack from another thread while a poll waits;
+//   dead_letters() opens a connection of its own.
 //
 // Shard state lives in `slots_` under `mu_`. Only the maintenance thread changes who owns a
 // shard; it queues the change in `transitions_`, and poll() runs on_shard_change for it on
@@ -46,6 +47,8 @@ class RedisStreamsQueue final : public EventQueue {
   std::vector<QueueRecord> poll(std::size_t max_records, std::chrono::milliseconds wait) override;
   void ack(std::uint32_t shard, std::uint64_t up_to_seq) override;
   void on_shard_change(ShardChangeFn fn) override;
+  void dead_letter(std::vector<DeadLetter> letters) override;
+  std::vector<DeadLetter> dead_letters(std::size_t limit) const override;
   std::uint64_t backlog_bytes() const override;
   bool healthy() const override;
   void close() override;

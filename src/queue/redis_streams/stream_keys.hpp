@@ -22,6 +22,7 @@ struct Keys {
     return prefix + ":owner:" + std::to_string(shard);
   }
   std::string consumers() const { return prefix + ":consumers"; }
+  std::string dead_letters() const { return prefix + ":dead-letters"; }
 };
 
 // FNV-1a 64 of project_id '\0' session_id, modulo shards; 0 for records that do not parse.

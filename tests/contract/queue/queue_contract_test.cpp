@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "bklit/core/clock.hpp"
 #include "queue_test_util.hpp"
 
 namespace bklit::queue::contract {
@@ -226,6 +227,71 @@ TEST_P(QueueContract, SeqStrictlyIncreasesWithinAShard) {
   std::set<std::pair<std::uint32_t, std::uint64_t>> unique;
   for (const auto& r : records) unique.emplace(r.shard, r.seq);
   EXPECT_EQ(unique.size(), 600U);
+}
+
+DeadLetter letter_of(const QueueRecord& r, std::string reason) {
+  DeadLetter l;
+  l.shard = r.shard;
+  l.seq = r.seq;
+  l.reason = std::move(reason);
+  l.payload = r.payload;
+  return l;
+}
+
+TEST_P(QueueContract, ADeadLetterKeepsTheRecordAndReasonAcrossARestart) {
+  const std::string bad("\x09not a record\0\xff", 16);
+  ASSERT_EQ(append_sync(*queue_, {event_payload("s", 1), bad, event_payload("s", 2)}),
+            AppendStatus::kDurable);
+  auto records = poll_n(*queue_, 3, milliseconds(10000));
+  ASSERT_EQ(records.size(), 3U);
+  const QueueRecord* bad_record = nullptr;
+  for (const auto& r : records) {
+    if (r.payload == bad) bad_record = &r;
+  }
+  ASSERT_NE(bad_record, nullptr);
+  const std::int64_t before = core::now_ms();
+  queue_->dead_letter({letter_of(*bad_record, "unknown record format version 9")});
+  ack_all(*queue_, records);
+
+  // Readable next to the open queue, as the admin command does it.
+  auto offline = backend_->read_dead_letters(10);
+  ASSERT_TRUE(offline) << offline.error().message;
+  ASSERT_EQ(offline->size(), 1U);
+  EXPECT_EQ((*offline)[0].payload, bad);
+
+  reopen();
+  EXPECT_TRUE(queue_->poll(10, milliseconds(300)).empty()) << "the dead letter was acked";
+  auto letters = queue_->dead_letters(10);
+  ASSERT_EQ(letters.size(), 1U);
+  EXPECT_EQ(letters[0].shard, bad_record->shard);
+  EXPECT_EQ(letters[0].seq, bad_record->seq);
+  EXPECT_EQ(letters[0].reason, "unknown record format version 9");
+  EXPECT_EQ(letters[0].payload, bad);
+  EXPECT_EQ(letters[0].size, bad.size());
+  // The queue's clock (Redis: the server's), so only a loose check.
+  EXPECT_GT(letters[0].time_ms, before - 60'000);
+  EXPECT_LT(letters[0].time_ms, core::now_ms() + 60'000);
+}
+
+TEST_P(QueueContract, DeadLettersAreListedOnceEachNewestLast) {
+  ASSERT_EQ(append_sync(*queue_, events(1, 4)), AppendStatus::kDurable);
+  auto records = poll_n(*queue_, 4, milliseconds(10000));
+  ASSERT_EQ(records.size(), 4U);
+  queue_->dead_letter({letter_of(records[0], "a"), letter_of(records[1], "b")});
+  // Set aside again, as after a crash between dead_letter() and ack().
+  queue_->dead_letter({letter_of(records[1], "b"), letter_of(records[2], "c")});
+  queue_->dead_letter({letter_of(records[3], "d")});
+  queue_->dead_letter({});
+
+  auto all = queue_->dead_letters(100);
+  std::vector<std::string> reasons;
+  for (const auto& l : all) reasons.push_back(l.reason);
+  EXPECT_EQ(reasons, (std::vector<std::string>{"a", "b", "c", "d"}));
+  auto newest = queue_->dead_letters(2);
+  ASSERT_EQ(newest.size(), 2U);
+  EXPECT_EQ(newest[0].reason, "c");
+  EXPECT_EQ(newest[1].reason, "d");
+  EXPECT_EQ(newest[1].seq, records[3].seq);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, QueueContract,

@@ -27,6 +27,8 @@ class QueueBackend {
   virtual ~QueueBackend() = default;
   virtual std::unique_ptr<EventQueue> open() = 0;
   virtual bool sharded() const = 0;
+  // What `bklit admin dead-letters` reads: the dead letters without opening the queue.
+  virtual core::Result<std::vector<DeadLetter>> read_dead_letters(std::size_t limit) = 0;
 };
 
 class LocalLogBackend final : public QueueBackend {
@@ -43,6 +45,9 @@ class LocalLogBackend final : public QueueBackend {
     return std::move(q).value();
   }
   bool sharded() const override { return false; }
+  core::Result<std::vector<DeadLetter>> read_dead_letters(std::size_t limit) override {
+    return read_local_log_dead_letters(dir_.file("log"), limit);
+  }
 
  private:
   testing::TempDir dir_;
@@ -79,6 +84,9 @@ class RedisStreamsBackend final : public QueueBackend {
     return open_redis_or_fail(redis_test_options(server_));
   }
   bool sharded() const override { return true; }
+  core::Result<std::vector<DeadLetter>> read_dead_letters(std::size_t limit) override {
+    return read_redis_dead_letters(redis_test_options(server_), limit);
+  }
   testing::RedisServer& server() { return server_; }
 
  private:

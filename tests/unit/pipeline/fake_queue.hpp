@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,35 @@ class FakeQueue : public queue::EventQueue {
     if (lose_acks_) return;  // the process "crashes" before the ack is durable
     auto& acked = acked_[shard];
     acked = std::max(acked, up_to_seq);
+  }
+
+  void dead_letter(std::vector<queue::DeadLetter> letters) override {
+    std::lock_guard lock(mu_);
+    if (dead_letter_failures_ > 0) {
+      --dead_letter_failures_;
+      throw std::runtime_error("dead letters unavailable");
+    }
+    for (auto& l : letters) {
+      // Set aside before acked, as the EventQueue contract requires of the caller.
+      if (is_acked_locked(queue::QueueRecord{l.shard, l.seq, {}})) acked_before_dead_letter_ = true;
+      l.size = l.payload.size();
+      dead_letters_.push_back(std::move(l));
+    }
+  }
+  std::vector<queue::DeadLetter> dead_letters(std::size_t limit) const override {
+    std::lock_guard lock(mu_);
+    auto first = dead_letters_.size() > limit ? dead_letters_.end() - static_cast<long>(limit)
+                                              : dead_letters_.begin();
+    return {first, dead_letters_.end()};
+  }
+  // The next `n` dead_letter() calls throw.
+  void fail_dead_letters(int n) {
+    std::lock_guard lock(mu_);
+    dead_letter_failures_ = n;
+  }
+  bool acked_before_dead_letter() const {
+    std::lock_guard lock(mu_);
+    return acked_before_dead_letter_;
   }
 
   std::uint64_t backlog_bytes() const override {
@@ -137,6 +167,9 @@ class FakeQueue : public queue::EventQueue {
   ShardChangeFn shard_change_;
   std::vector<std::pair<std::uint32_t, bool>> pending_changes_;
   bool closed_ = false;
+  std::vector<queue::DeadLetter> dead_letters_;
+  int dead_letter_failures_ = 0;
+  bool acked_before_dead_letter_ = false;
 };
 
 }  // namespace bklit::pipeline::testing

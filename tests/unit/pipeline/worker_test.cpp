@@ -419,16 +419,42 @@ TEST(WorkerTest, ReloadsOldSdkAndVisitorSessionsWithOneCallPerProject) {
   EXPECT_EQ(sink.session("v-99-1768000000000")->pageviews, 2u);
 }
 
-TEST(WorkerTest, UndecodableRecordsAreCountedAndAcked) {
+TEST(WorkerTest, UndecodableRecordsAreDeadLetteredCountedAndAcked) {
   FakeQueue queue;
   FakeSink sink;
-  queue.push(0, "garbage");
   push(queue, pageview(kSid, kT0, "/"));
+  queue.push(0, "garbage");
+  push(queue, pageview(kSid, kT0 + 1000, "/next"));
   Worker worker(queue, sink, fast_options());
   worker.start();
   ASSERT_TRUE(eventually([&] { return all_acked(queue); }));
   worker.stop();
-  EXPECT_EQ(worker.stats().decode_errors, 1u);
+  EXPECT_EQ(worker.stats().dead_letters, 1u);
+  EXPECT_EQ(sink.events().size(), 2u) << "the records around the bad one are stored";
+  auto letters = queue.dead_letters(10);
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].seq, 2u);
+  EXPECT_EQ(letters[0].payload, "garbage");
+  EXPECT_EQ(letters[0].reason,
+            "unknown record format version 103 (this build reads versions 1 and 2; a newer bklit "
+            "may have written it)");
+  EXPECT_FALSE(queue.acked_before_dead_letter());
+}
+
+TEST(WorkerTest, ABadRecordIsAckedOnlyOnceItsDeadLetterIsStored) {
+  FakeQueue queue;
+  FakeSink sink;
+  queue.push(0, std::string("\x02\x01", 2));  // a version 2 header and nothing else
+  push(queue, pageview(kSid, kT0, "/"));
+  queue.fail_dead_letters(2);
+  Worker worker(queue, sink, fast_options());
+  worker.start();
+  ASSERT_TRUE(eventually([&] { return all_acked(queue); }));
+  worker.stop();
+  EXPECT_FALSE(queue.acked_before_dead_letter());
+  EXPECT_GE(worker.stats().retries, 2u);
+  ASSERT_EQ(queue.dead_letters(10).size(), 1u);
+  EXPECT_EQ(queue.dead_letters(10)[0].reason, "record ends inside its field count");
   EXPECT_EQ(sink.events().size(), 1u);
 }
 

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "bklit/core/result.hpp"
+
 namespace bklit::core {
 
 enum class EventType : std::uint8_t {
@@ -64,12 +66,16 @@ struct Event {
   std::string tracking_id;
   std::string event_type;  // free text: click, view, submit...
   std::vector<std::pair<std::string, std::string>> metadata;
+
+  friend bool operator==(const Event&, const Event&) = default;
 };
 
-// Compact binary form stored in the queue. decode_event returns nullopt on a record that
-// does not parse (the queue's CRC already rules out torn records).
+// Compact binary form stored in the queue ("queue records", docs/records.md). encode_event
+// writes the current format version; decode_event reads every version an earlier bklit
+// wrote, and fails with code "record_undecodable" and a message saying what is wrong (an
+// unknown version, a truncated field, trailing bytes) on anything else.
 std::string encode_event(const Event& event);
-std::optional<Event> decode_event(std::string_view bytes);
+Result<Event> decode_event(std::string_view bytes);
 
 // The project and session ids of an encoded event, read without decoding the rest (for
 // sharding a queue by session). nullopt when the record does not parse that far.

@@ -41,7 +41,7 @@ class Worker {
     std::uint64_t batches = 0;           // batches stored and acked (one per month slice)
     std::uint64_t retries = 0;           // failed sink or queue calls that were retried
     std::uint64_t replays_skipped = 0;   // redelivered events already in the events table
-    std::uint64_t decode_errors = 0;     // records that did not decode (acked, dropped)
+    std::uint64_t dead_letters = 0;      // records that did not decode: dead-lettered, then acked
     std::int64_t last_batch_ms = 0;      // Unix ms when the last batch was acked, 0 if none
     std::size_t sessions_in_memory = 0;
   };

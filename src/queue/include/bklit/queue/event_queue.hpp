@@ -17,6 +17,17 @@ struct QueueRecord {
   std::string payload;      // core::encode_event bytes
 };
 
+// A delivered record set aside because it cannot be processed (it does not decode), with
+// why. Kept by the queue until an operator removes it (docs/records.md "Dead letters").
+struct DeadLetter {
+  std::int64_t time_ms = 0;  // Unix ms when it was set aside (set by the queue)
+  std::uint32_t shard = 0;
+  std::uint64_t seq = 0;
+  std::string reason;
+  std::uint64_t size = 0;  // bytes of the record (set by the queue)
+  std::string payload;     // the record, cut to a bounded length for huge ones
+};
+
 enum class AppendStatus {
   kDurable,     // every record is durable: the client may be acked
   kOverloaded,  // backlog over its bound: retry later (HTTP 503 / error frame), nothing stored
@@ -43,6 +54,17 @@ class EventQueue {
   // Marks every record of `shard` with seq <= up_to_seq as processed (durable, so they are
   // not delivered again after a restart).
   virtual void ack(std::uint32_t shard, std::uint64_t up_to_seq) = 0;
+
+  // Stores delivered records that cannot be processed in the queue's dead letters, durably
+  // (as durable as appends), before returning. It does not ack them: the caller acks them
+  // like any processed record, so that a crash in between only stores them twice (listings
+  // show each shard/seq once). Throws std::runtime_error when they cannot be stored (disk
+  // or Redis failure); nothing is lost then, and the caller retries.
+  virtual void dead_letter(std::vector<DeadLetter> letters) = 0;
+
+  // The newest `limit` dead letters, oldest first, each shard/seq once. Throws
+  // std::runtime_error when they cannot be read.
+  virtual std::vector<DeadLetter> dead_letters(std::size_t limit) const = 0;
 
   // Sharded queues with several consumers (Redis Streams): called on the polling thread,
   // before poll() returns the first record of a shard this consumer has just taken over

@@ -27,12 +27,17 @@
 // process lifetime; ack(0, seq) durably records that every record up to seq is processed
 // (clamped to what poll has handed out) and deletes segments whose records are all acked.
 // After a restart, poll starts right after the last durable ack (at-least-once delivery).
+//
+// Dead letters: dead_letter() appends to the file "dead-letters" in `dir` and syncs it
+// before returning; they stay there until an operator deletes the file (while the log is
+// closed).
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bklit/core/result.hpp"
 #include "bklit/queue/event_queue.hpp"
@@ -59,5 +64,11 @@ struct LocalLogOptions {
 // (cannot create or open the directory, e.g. it is a file), "queue_locked" (already open),
 // "queue_corrupt" (see the recovery policy above), "queue_io", "invalid_options".
 core::Result<std::unique_ptr<EventQueue>> open_local_log(const LocalLogOptions& options);
+
+// The newest `limit` dead letters of the log in `dir`, oldest first, read without opening
+// the log (so also while a server has it open). Errors: "queue_dir" (no such directory),
+// "queue_io".
+core::Result<std::vector<DeadLetter>> read_local_log_dead_letters(const std::string& dir,
+                                                                  std::size_t limit);
 
 }  // namespace bklit::queue

@@ -7,6 +7,8 @@
 //   <prefix>:events:<s>      stream of shard s; each entry has one field "p" = the payload
 //   <prefix>:owner:<s>       lease: the consumer that owns shard s (SET NX PX lease_ttl)
 //   <prefix>:consumers       ZSET of live consumers, scored by heartbeat (Redis server ms)
+//   <prefix>:dead-letters    stream of dead letters (fields shard, seq, size, reason, p),
+//                            never trimmed: an operator deletes the key once inspected
 //
 // Sharding: a record goes to FNV-1a-64(project_id + '\0' + session_id) mod shards (see
 // core::peek_session_key); records that do not parse go to shard 0. So one session's events
@@ -49,6 +51,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bklit/core/result.hpp"
 #include "bklit/net/redis.hpp"
@@ -81,5 +84,10 @@ struct RedisStreamsOptions {
 // shard. Errors: "invalid_options", "queue_unavailable" (Redis unreachable or refusing a
 // command), "queue_config" (the shard count stored in Redis differs).
 core::Result<std::unique_ptr<EventQueue>> open_redis_streams(const RedisStreamsOptions& options);
+
+// The newest `limit` dead letters, oldest first, read without joining the queue (no key is
+// written). Errors: "queue_unavailable".
+core::Result<std::vector<DeadLetter>> read_redis_dead_letters(const RedisStreamsOptions& options,
+                                                              std::size_t limit);
 
 }  // namespace bklit::queue
