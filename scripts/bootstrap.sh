@@ -13,7 +13,7 @@ APT_PACKAGES=(
   libhiredis-dev libcurl4-openssl-dev
   redis-server clickhouse-server clickhouse-client
   chromium
-  nginx-light wrk
+  nginx-light wrk linux-perf
 )
 # Node.js may come from the machine image (with its own npm); Debian's otherwise.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

@@ -143,10 +143,9 @@ asio::awaitable<void> run_http_sender(const RunPlan& plan, ThreadMetrics& m, dou
         if (plan.in_window(now)) ++m.acked_in_window;
         if (items[i].bot) {
           ++m.acked_bot;
-        } else if (items[i].pageview) {
-          ++m.acked_pageviews;
         } else {
-          ++m.acked_events;
+          ++(items[i].pageview ? m.acked_pageviews : m.acked_events);
+          if (now < plan.send_end) ++m.acked_before_stop;
         }
         if (sample) m.http_latency_us.push_back(us);
       } else {
