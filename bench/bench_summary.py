@@ -108,6 +108,13 @@ def main():
             parts.append("top threads " + ", ".join(f"{c} {p}%" for c, p in top[:4]))
         return "; ".join(parts)
 
+    def cpu_us_per_event(name, rate_s):
+        t = text(f"threads_{name}.txt")
+        m = t and re.search(r"^server \(pid \d+\): (\d+)% of one core", t, re.M)
+        if not m or rate_s <= 0:
+            return None
+        return f"{float(m.group(1)) / 100 * 1e6 / rate_s:.0f} us"
+
     section("server")
     row("time to ready (spawn -> /readyz 200)", f"{meta.get('ready_ms', '?')} ms", "< 2000 ms")
     if meta.get("idle_rss_kb"):
@@ -126,10 +133,10 @@ def main():
             row(f"{label}: idle sockets", "none authenticated", target)
             return
         delta = int(mem["with_sockets_kb"]) - int(mem["before_kb"])
-        back = int(mem["with_sockets_kb"]) - int(mem["after_close_kb"])
+        kept = int(mem["after_close_kb"]) - int(mem["before_kb"])
         row(f"{label}: RSS per idle socket ({n} authenticated)",
-            f"{delta * 1024 / n / 1024:.1f} KiB (+{delta / 1024:.0f} MiB; "
-            f"{back / 1024:.0f} MiB returned after close; {mem['server_fds']} fds)", target)
+            f"{delta * 1024 / n / 1024:.1f} KiB (+{delta / 1024:.0f} MiB with the sockets, "
+            f"{kept / 1024:+.0f} MiB after they closed; {mem['server_fds']} fds open)", target)
 
     idle_row("bklit", "bklit", "< 20 KB")
     idle_row("ceiling", "WebSocket ceiling")
@@ -153,6 +160,9 @@ def main():
         c = cpu(f"max_{shape}")
         if c:
             row("per-thread CPU (threads_max_" + shape + ".txt)", c)
+        per_event = cpu_us_per_event(f"max_{shape}", d["accepted_per_s"])
+        if per_event:
+            row("server CPU per accepted event (5 s sample)", per_event)
 
     rate = meta.get("rate", "10000")
     for name, shape, r in [(f"rate_{s}", s, rate) for s in shapes] + [
@@ -241,6 +251,9 @@ def main():
                 " (profile.txt; perf record -e cpu-clock)")
         for line in top.splitlines():
             row("  " + " ".join(line.split()))
+        dso = text("profile_dso.txt")
+        if dso:
+            row("  by library: " + "; ".join(" ".join(line.split()) for line in dso.splitlines()))
 
     section(f"machine: load average {meta.get('load_before', '?')} before, "
             f"{meta.get('load_after', '?')} after"

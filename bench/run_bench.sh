@@ -213,7 +213,7 @@ shape_args() {  # shape_args SHAPE -> loadgen flags
 }
 
 # Runs the loadgen in the background, samples per-thread CPU of SERVER and the loadgen in
-# the middle of the run, optionally records a profile, and waits.
+# the middle of the run (5 s around it), optionally records a profile, and waits.
 run_loadgen() {  # run_loadgen NAME SERVER_PID URL SHAPE RATE DURATION PROFILE [extra args...]
   local name=$1 server=$2 url=$3 shape=$4 rate=$5 duration=$6 profile=$7
   shift 7
@@ -224,7 +224,7 @@ run_loadgen() {  # run_loadgen NAME SERVER_PID URL SHAPE RATE DURATION PROFILE [
   "$LOADGEN" --url "$url" $args --threads "$LOADGEN_THREADS" --rate "$rate" \
     --duration "$duration" --json "$OUT_DIR/$name.json" "$@" > "$OUT_DIR/$name.txt" 2>&1 &
   local lg=$! sampler perf_pid=""
-  (sleep $((duration / 2)); python3 "$ROOT/bench/thread_cpu.py" 5 "server=$server" "loadgen=$lg" \
+  (sleep $(( duration / 2 > 3 ? duration / 2 - 2 : 1 )); python3 "$ROOT/bench/thread_cpu.py" 5 "server=$server" "loadgen=$lg" \
     > "$OUT_DIR/threads_$name.txt" 2>&1 || true) &
   sampler=$!
   if [[ "$profile" == 1 ]]; then
@@ -365,7 +365,10 @@ if [[ -s "$OUT_DIR/perf.data" ]]; then
   log "flat profile (perf report)"
   perf report -i "$OUT_DIR/perf.data" --stdio --no-children --sort dso,symbol \
     --percent-limit 0.3 2>/dev/null > "$OUT_DIR/profile.txt" || true
-  grep -v '^#' "$OUT_DIR/profile.txt" | grep '%' | head -10 > "$OUT_DIR/profile_top.txt" || true
+  grep -v '^#' "$OUT_DIR/profile.txt" | grep '%' | head -10 \
+    | awk '{$NF=""; $(NF-1)=""; sub(/ +$/, ""); print}' > "$OUT_DIR/profile_top.txt" || true
+  perf report -i "$OUT_DIR/perf.data" --stdio --no-children --sort dso 2>/dev/null \
+    | grep -v '^#' | grep '%' | head -8 > "$OUT_DIR/profile_dso.txt" || true
 fi
 meta load_after "$(cut -d' ' -f1 /proc/loadavg)"
 

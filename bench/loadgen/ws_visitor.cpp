@@ -213,10 +213,11 @@ asio::awaitable<void> run_ws_visitor(const RunPlan& plan, ThreadMetrics& m, doub
       co_await sleep_until(sleep, due);
       co_await wait_for_replies(*c, max_pending, plan.drain_deadline);
       if (!c->open || c->pending_messages >= max_pending) break;
-      if (!pacer.open_loop()) {
-        due = SteadyClock::now();
-        if (due >= plan.send_end) break;
-      }
+      // Nothing is sent after the end of sending, however far behind an open-loop schedule
+      // runs (its lateness is already in the latency of what was sent).
+      const TimePoint now = SteadyClock::now();
+      if (now >= plan.send_end) break;
+      if (!pacer.open_loop()) due = now;
       message.clear();
       traffic.append_message(message, session, i, core::now_ms());
       c->pending.push_back(PendingMessage{due, false, session.steps[i].pageview, session.bot()});
@@ -273,10 +274,11 @@ asio::awaitable<void> run_ws_persistent(const RunPlan& plan, ThreadMetrics& m, d
       co_await sleep_until(sleep, due);
       co_await wait_for_replies(*c, max_pending, plan.drain_deadline);
       if (!c->open || c->pending_messages >= max_pending) break;
-      if (!pacer.open_loop()) {
-        due = SteadyClock::now();
-        if (due >= plan.send_end) break;
-      }
+      // Nothing is sent after the end of sending, however far behind an open-loop schedule
+      // runs (its lateness is already in the latency of what was sent).
+      const TimePoint now = SteadyClock::now();
+      if (now >= plan.send_end) break;
+      if (!pacer.open_loop()) due = now;
       if (step == visitor.steps.size()) {
         next_pages();
         step = 0;
