@@ -96,7 +96,8 @@ def main():
         busy = re.search(r"machine busy (\d+)%", t)
         server = re.search(r"^server \(pid \d+\): (\d+)% of one core in (\d+) threads", t, re.M)
         loadgen = re.search(r"^loadgen \(pid \d+\): (\d+)%", t, re.M)
-        top = re.findall(r"^\s+\d+ (\S.{0,15}?)\s+([\d.]+)%$", t, re.M)
+        server_block = t.split("\nloadgen (pid", 1)[0]
+        top = re.findall(r"^\s+\d+ (\S.{0,15}?)\s+([\d.]+)%$", server_block, re.M)
         parts = []
         if busy:
             parts.append(f"machine {busy.group(1)}%")
@@ -105,7 +106,7 @@ def main():
         if loadgen:
             parts.append(f"loadgen {loadgen.group(1)}%")
         if top:
-            parts.append("top threads " + ", ".join(f"{c} {p}%" for c, p in top[:4]))
+            parts.append("top server threads " + ", ".join(f"{c} {p}%" for c, p in top[:4]))
         return "; ".join(parts)
 
     def cpu_us_per_event(name, rate_s):
