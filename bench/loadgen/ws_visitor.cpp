@@ -169,8 +169,8 @@ asio::awaitable<std::shared_ptr<Connection>> open_connection(const RunPlan& plan
   co_return c;
 }
 
-// Waits until fewer than `limit` messages (auth included when `limit` is 1) are unanswered,
-// the connection is gone, or `deadline` passes.
+// Waits until fewer than `limit` messages are unanswered (the auth message counted too when
+// `count_auth`), the connection is gone, or `deadline` passes.
 asio::awaitable<void> wait_for_replies(Connection& c, std::size_t limit, TimePoint deadline,
                                        bool count_auth = false) {
   auto outstanding = [&] { return count_auth ? c.pending.size() : c.pending_messages; };
