@@ -281,13 +281,15 @@ asio::awaitable<void> run_verify(const RunPlan& plan, std::uint64_t pageviews, s
   result.ran = true;
   // Stop early once the stored counts stop moving past what was acked.
   TimePoint last_change = start;
-  std::uint64_t last_pv = ~0ULL, last_ev = ~0ULL;
+  std::uint64_t last_pv = ~0ULL;
+  std::uint64_t last_ev = ~0ULL;
   for (;;) {
     StoredCounts counts = co_await query_counts(conn, plan);
     auto now = SteadyClock::now();
     result.error = counts.error;
     if (counts.error.empty()) {
-      const std::uint64_t pv = counts.pageviews, ev = counts.events;
+      const std::uint64_t pv = counts.pageviews;
+      const std::uint64_t ev = counts.events;
       result.stored_pageviews = pv;
       result.stored_events = ev;
       if (pv == pageviews && ev == events) {
