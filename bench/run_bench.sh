@@ -1,44 +1,72 @@
 #!/usr/bin/env bash
-# The end-to-end benchmark of bench/README.md, in one run of about four minutes:
-#   (a) build bklit, bklit-loadgen and chdb_insert_bench (BUILD_DIR, default build-bench)
+# The end-to-end benchmark of bench/README.md in one run (about 25 minutes; SHORT=1: about 8):
+#   (a) build bklit, bklit-loadgen, bklit-ws-ceiling and chdb_insert_bench (BUILD_DIR)
 #   (b) start `bklit serve` on a fresh data directory and a free loopback port, with the
-#       rate limits raised, and create projects with `bklit admin create-project --json`
-#   (c) time from spawn to the first 200 of /readyz, and the idle resident memory
-#   (d) loadgen at max rate, then at 10 000 events/s with ack-to-queryable probes
-#   (e) check that the Stats API counts exactly what was acked (end to end = acked + stored)
-#   (f) nginx answering 204 and bklit's POST /api/track under wrk, same request bodies
-#   (g) the raw chDB insert rate of identical rows (bench/chdb_insert_bench.cpp)
-# and prints a summary with the ratios. Everything stays on 127.0.0.1 and every step has a
-# duration. Results go to OUT_DIR (default BUILD_DIR/bench-results/<time>).
+#       rate limits raised; one project per run (`bklit admin create-project --json`)
+#   (c) time from spawn to the first 200 of /readyz, idle resident memory, and the resident
+#       memory per idle SDK socket with IDLE_SOCKETS (10 000) authenticated sockets open
+#   (d) every traffic shape at max rate (MAX_DURATION, 120 s) with the store's lag when the
+#       load stops, per-thread CPU, and a flat CPU profile of one of them (PERF_SHAPE)
+#   (e) every shape at RATE (10 000) events/s and the realistic one at LOW_RATE (1 000)
+#       events/s, open loop, with ack-to-queryable probes
+#   (f) end to end = acked and stored: each run waits until the Stats API counts what was
+#       acked, and the script queries the counts again
+#   (g) nginx answering 204 and bklit's POST /api/track under wrk, same request bodies
+#   (h) the WebSocket ceiling: bklit-ws-ceiling (acks and does nothing else) under the same
+#       loadgen shapes, and its memory per idle socket
+#   (i) the raw chDB insert rate of identical rows (bench/chdb_insert_bench.cpp)
+# and prints one summary with the ratios. Everything stays on 127.0.0.1. Results go to
+# OUT_DIR (default BUILD_DIR/bench-results/<time>).
 #
-# Knobs (environment): BUILD_DIR, OUT_DIR, SKIP_BUILD=1, MAX_DURATION (30), RATE (10000),
-# RATE_DURATION (30), CONNECTIONS (200), PIPELINE (32), HTTP_FRACTION (0.1), HTTP_BATCH (20),
-# LOADGEN_THREADS (1), WRK_DURATION (10), WRK_CONNECTIONS (64), PERF=1 (CPU profile of the
-# server during the max-rate run, when perf works here).
+# Shapes (SHAPES, default all four): persistent50 = 50 WebSockets open for the whole run,
+# 10 pageviews in flight each; realistic = 200 clients of realistic sessions (a new socket,
+# auth and session_end every 3-11 messages, 32 in flight); persistent500 = persistent50 with
+# 500 sockets; http = 64 keep-alive clients posting /api/track batches of 20.
+#
+# Knobs (environment): BUILD_DIR, OUT_DIR, SKIP_BUILD=1, SHORT=1 (20 s runs, for checking the
+# tooling), SHAPES, MAX_DURATION (120), RATE (10000), LOW_RATE (1000), RATE_DURATION (60),
+# CEILING_DURATION (30), IDLE_SOCKETS (10000), IDLE_HOLD (30), REALISTIC_CONNECTIONS (200),
+# REALISTIC_PIPELINE (32), PERSISTENT_PIPELINE (10), HTTP_CONNECTIONS (64), HTTP_BATCH (20),
+# LOADGEN_THREADS (1), VERIFY_TIMEOUT (600), WRK_DURATION (10), WRK_CONNECTIONS (64),
+# PERF (auto: profile when `perf record -e cpu-clock` works; 0 = never), PERF_SHAPE
+# (persistent50), PERF_SECONDS (20).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
 OUT_DIR=${OUT_DIR:-$BUILD_DIR/bench-results/$(date +%Y%m%d-%H%M%S)}
-MAX_DURATION=${MAX_DURATION:-30}
+SHORT=${SHORT:-0}
+short_or() { [[ "$SHORT" == 1 ]] && echo "$1" || echo "$2"; }
+SHAPES=${SHAPES:-persistent50 realistic persistent500 http}
+MAX_DURATION=${MAX_DURATION:-$(short_or 20 120)}
 RATE=${RATE:-10000}
-RATE_DURATION=${RATE_DURATION:-30}
-CONNECTIONS=${CONNECTIONS:-200}
-PIPELINE=${PIPELINE:-32}
-HTTP_FRACTION=${HTTP_FRACTION:-0.1}
+LOW_RATE=${LOW_RATE:-1000}
+RATE_DURATION=${RATE_DURATION:-$(short_or 20 60)}
+CEILING_DURATION=${CEILING_DURATION:-$(short_or 10 30)}
+IDLE_SOCKETS=${IDLE_SOCKETS:-10000}
+IDLE_HOLD=${IDLE_HOLD:-$(short_or 20 30)}
+REALISTIC_CONNECTIONS=${REALISTIC_CONNECTIONS:-200}
+REALISTIC_PIPELINE=${REALISTIC_PIPELINE:-32}
+PERSISTENT_PIPELINE=${PERSISTENT_PIPELINE:-10}
+HTTP_CONNECTIONS=${HTTP_CONNECTIONS:-64}
 HTTP_BATCH=${HTTP_BATCH:-20}
 LOADGEN_THREADS=${LOADGEN_THREADS:-1}
-WRK_DURATION=${WRK_DURATION:-10}
+VERIFY_TIMEOUT=${VERIFY_TIMEOUT:-600}
+WRK_DURATION=${WRK_DURATION:-$(short_or 5 10)}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
-PERF=${PERF:-0}
+PERF=${PERF:-auto}
+PERF_SHAPE=${PERF_SHAPE:-persistent50}
+PERF_SECONDS=${PERF_SECONDS:-$(short_or 8 20)}
 
 mkdir -p "$OUT_DIR"
 WORK=$(mktemp -d /tmp/bklit-bench-XXXXXX)
 SERVER_PID=""
 NGINX_PID=""
+CEILING_PID=""
 cleanup() {
   [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
   [[ -n "$NGINX_PID" ]] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
+  [[ -n "$CEILING_PID" ]] && kill "$CEILING_PID" 2>/dev/null && wait "$CEILING_PID" 2>/dev/null
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -47,24 +75,42 @@ log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
-json_get() {  # json_get FILE python-expression-on-d
-  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
-}
+vmrss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+meta() { echo "$1=$2" >> "$OUT_DIR/meta.env"; }
+
+# 10 000 idle sockets need that many descriptors in the server and in the loadgen.
+HARD_NOFILE=$(ulimit -Hn)
+[[ "$HARD_NOFILE" == unlimited ]] && HARD_NOFILE=1048576
+ulimit -n "$HARD_NOFILE" 2>/dev/null || true
+if (( $(ulimit -n) < IDLE_SOCKETS + 256 )); then
+  log "open-file limit $(ulimit -n) is too low for $IDLE_SOCKETS idle sockets; using fewer"
+  IDLE_SOCKETS=$(( $(ulimit -n) - 256 ))
+fi
 
 # (a) build ---------------------------------------------------------------------------------
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
   if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
     cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBKLIT_BENCH=ON
   fi
-  log "building bklit, bklit-loadgen and chdb_insert_bench in $BUILD_DIR"
-  ninja -C "$BUILD_DIR" -j2 bklit bklit-loadgen chdb_insert_bench >&2
+  log "building bklit, bklit-loadgen, bklit-ws-ceiling and chdb_insert_bench in $BUILD_DIR"
+  ninja -C "$BUILD_DIR" -j2 bklit bklit-loadgen bklit-net-ceiling bklit-ws-ceiling chdb_insert_bench >&2
 fi
 BKLIT=$BUILD_DIR/bklit
 LOADGEN=$BUILD_DIR/bklit-loadgen
+CEILING=${CEILING_BIN:-$BUILD_DIR/bklit-net-ceiling}
 CHDB_BENCH=$BUILD_DIR/bench/chdb_insert_bench
-for bin in "$BKLIT" "$LOADGEN" "$CHDB_BENCH"; do
+for bin in "$BKLIT" "$LOADGEN" "$CEILING" "$CHDB_BENCH"; do
   [[ -x "$bin" ]] || { echo "missing $bin (build it first)" >&2; exit 1; }
 done
+
+if [[ "$PERF" == auto ]]; then
+  if perf record -e cpu-clock -o "$WORK/perf-check.data" -- true >/dev/null 2>&1; then
+    PERF=1
+  else
+    PERF=0
+  fi
+fi
 
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -73,7 +119,19 @@ done
   lscpu | head -20
   free -m | head -2
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "open-file limit: $(ulimit -n)"
 } > "$OUT_DIR/machine.txt"
+: > "$OUT_DIR/meta.env"
+meta short "$SHORT"
+meta shapes "$SHAPES"
+meta max_duration "$MAX_DURATION"
+meta rate "$RATE"
+meta low_rate "$LOW_RATE"
+meta rate_duration "$RATE_DURATION"
+meta ceiling_duration "$CEILING_DURATION"
+meta http_batch "$HTTP_BATCH"
+meta perf_shape "$PERF_SHAPE"
+meta load_before "$(cut -d' ' -f1 /proc/loadavg)"
 
 # (b)+(c) start the server, time to ready, idle RSS -------------------------------------------
 PORT=$(free_port)
@@ -99,73 +157,121 @@ for _ in $(seq 1 3000); do
 done
 [[ -n "$READY_MS" ]] || { echo "bklit did not become ready in 30 s" >&2; exit 1; }
 sleep 2
-IDLE_RSS_KB=$(awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status")
+IDLE_RSS_KB=$(vmrss_kb "$SERVER_PID")
 grep -E '^(VmRSS|VmHWM|Threads)' "/proc/$SERVER_PID/status" > "$OUT_DIR/idle_status.txt"
 log "ready after ${READY_MS} ms; idle RSS $((IDLE_RSS_KB / 1024)) MiB"
+meta ready_ms "$READY_MS"
+meta idle_rss_kb "$IDLE_RSS_KB"
 
-create_project() {  # create_project NAME DOMAIN -> JSON line
-  "$BKLIT" admin create-project --data-dir "$DATA" --name "$1" --domain "$2" --json
+domain_of() { echo "${1//_/-}.bench.example"; }
+create_project() {  # create_project NAME -> JSON line (domain: domain_of NAME)
+  "$BKLIT" admin create-project --data-dir "$DATA" --name "Bench $1" --domain "$(domain_of "$1")" \
+    --json
 }
-P_MAX=$(create_project "Bench max" max.bench.example)
-P_RATE=$(create_project "Bench rate" rate.bench.example)
-P_WRK=$(create_project "Bench wrk" wrk.bench.example)
-field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 
-run_loadgen() {  # run_loadgen NAME PROJECT_JSON DOMAIN RATE DURATION [extra args...]
-  local name=$1 project=$2 domain=$3 rate=$4 duration=$5
-  shift 5
-  "$LOADGEN" --url "ws://127.0.0.1:$PORT" --project "$(field "$project" project_id)" \
+# Resident memory per idle socket: VmRSS before, with every socket authenticated, and after
+# they closed. Writes idle_NAME.txt (loadgen), idle_NAME.json and idle_NAME.mem.
+measure_idle() {  # measure_idle NAME SERVER_PID URL PROJECT_JSON
+  local name=$1 pid=$2 url=$3 project=$4 ready=$WORK/idle_$1.ready
+  log "$IDLE_SOCKETS idle authenticated sockets against $name"
+  sleep 1
+  local before after closed fds lg
+  before=$(vmrss_kb "$pid")
+  "$LOADGEN" --url "$url" --project "$(field "$project" project_id)" \
+    --token "$(field "$project" ingest_token)" --origin "https://$(domain_of idle)" \
+    --idle --connections "$IDLE_SOCKETS" --duration "$IDLE_HOLD" --threads 1 \
+    --ready-file "$ready" --json "$OUT_DIR/idle_$name.json" > "$OUT_DIR/idle_$name.txt" 2>&1 &
+  lg=$!
+  for _ in $(seq 1 $((IDLE_HOLD * 10))); do
+    [[ -f "$ready" ]] && break
+    kill -0 "$lg" 2>/dev/null || break
+    sleep 0.1
+  done
+  sleep 2  # let the last handshakes' buffers go back to the allocator
+  after=$(vmrss_kb "$pid")
+  fds=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l)
+  wait "$lg" || true
+  sleep 2
+  closed=$(vmrss_kb "$pid")
+  printf 'before_kb=%s\nwith_sockets_kb=%s\nafter_close_kb=%s\nserver_fds=%s\nready=%s\n' \
+    "$before" "$after" "$closed" "$fds" "$([[ -f "$ready" ]] && cat "$ready" || echo 0)" \
+    > "$OUT_DIR/idle_$name.mem"
+  cat "$OUT_DIR/idle_$name.txt" >&2
+}
+
+P_IDLE=$(create_project idle)
+measure_idle bklit "$SERVER_PID" "ws://127.0.0.1:$PORT" "$P_IDLE"
+
+shape_args() {  # shape_args SHAPE -> loadgen flags
+  case $1 in
+    persistent50) echo --persistent --connections 50 --pipeline "$PERSISTENT_PIPELINE" ;;
+    persistent500) echo --persistent --connections 500 --pipeline "$PERSISTENT_PIPELINE" ;;
+    realistic) echo --connections "$REALISTIC_CONNECTIONS" --pipeline "$REALISTIC_PIPELINE" ;;
+    http) echo --connections "$HTTP_CONNECTIONS" --http-fraction 1 --http-batch "$HTTP_BATCH" ;;
+    *) echo "unknown shape $1" >&2; return 1 ;;
+  esac
+}
+
+# Runs the loadgen in the background, samples per-thread CPU of SERVER and the loadgen in
+# the middle of the run (5 s around it), optionally records a profile, and waits.
+run_loadgen() {  # run_loadgen NAME SERVER_PID URL SHAPE RATE DURATION PROFILE [extra args...]
+  local name=$1 server=$2 url=$3 shape=$4 rate=$5 duration=$6 profile=$7
+  shift 7
+  local args
+  args=$(shape_args "$shape")
+  log "$name: $shape at $([[ "$rate" == 0 ]] && echo max rate || echo "$rate/s") for ${duration} s"
+  # shellcheck disable=SC2086
+  "$LOADGEN" --url "$url" $args --threads "$LOADGEN_THREADS" --rate "$rate" \
+    --duration "$duration" --json "$OUT_DIR/$name.json" "$@" > "$OUT_DIR/$name.txt" 2>&1 &
+  local lg=$! sampler perf_pid=""
+  (sleep $(( duration / 2 > 3 ? duration / 2 - 2 : 1 )); python3 "$ROOT/bench/thread_cpu.py" 5 "server=$server" "loadgen=$lg" \
+    > "$OUT_DIR/threads_$name.txt" 2>&1 || true) &
+  sampler=$!
+  if [[ "$profile" == 1 ]]; then
+    (sleep $((duration / 3)); perf record -e cpu-clock -F 999 -o "$OUT_DIR/perf.data" \
+      -p "$server" -- sleep "$PERF_SECONDS" > "$OUT_DIR/perf_record.log" 2>&1 \
+      || echo "perf record failed" >> "$OUT_DIR/perf_record.log") &
+    perf_pid=$!
+  fi
+  wait "$lg" || true
+  wait "$sampler" || true
+  [[ -n "$perf_pid" ]] && { wait "$perf_pid" || true; }
+  cat "$OUT_DIR/$name.txt" >&2
+}
+
+run_bklit() {  # run_bklit NAME SHAPE RATE DURATION [extra args...]
+  local name=$1 shape=$2 rate=$3 duration=$4 project profile=0
+  shift 4
+  project=$(create_project "$name")
+  [[ "$PERF" == 1 && "$name" == "max_$PERF_SHAPE" ]] && profile=1
+  run_loadgen "$name" "$SERVER_PID" "ws://127.0.0.1:$PORT" "$shape" "$rate" "$duration" \
+    "$profile" --project "$(field "$project" project_id)" \
     --token "$(field "$project" ingest_token)" --read-token "$(field "$project" read_token)" \
-    --origin "https://$domain" --connections "$CONNECTIONS" --pipeline "$PIPELINE" \
-    --http-fraction "$HTTP_FRACTION" --http-batch "$HTTP_BATCH" --threads "$LOADGEN_THREADS" \
-    --rate "$rate" --duration "$duration" --verify --json "$OUT_DIR/$name.json" "$@" \
-    | tee "$OUT_DIR/$name.txt" >&2
-}
-
-# Per-thread CPU of the server and the loadgen in the middle of a run (which thread is busy).
-sample_threads() {  # sample_threads DELAY FILE
-  sleep "$1"
-  local lg
-  lg=$(pgrep -n -f "bklit-loadgen --url ws://127.0.0.1:$PORT" || true)
-  python3 "$ROOT/bench/thread_cpu.py" 5 "bklit=$SERVER_PID" ${lg:+"loadgen=$lg"} > "$2" 2>&1 || true
-}
-
-# (d) max rate ---------------------------------------------------------------------------------
-log "loadgen at max rate for ${MAX_DURATION} s ($CONNECTIONS connections, pipeline $PIPELINE)"
-sample_threads $((MAX_DURATION / 2)) "$OUT_DIR/threads_max.txt" &
-SAMPLER=$!
-if [[ "$PERF" == 1 ]]; then
-  (sleep $((MAX_DURATION / 3)); perf record -F 499 -g -o "$OUT_DIR/perf.data" -p "$SERVER_PID" \
-    -- sleep 10 > /dev/null 2>&1 || echo "perf record failed" > "$OUT_DIR/perf.failed") &
-fi
-run_loadgen max "$P_MAX" max.bench.example 0 "$MAX_DURATION" || true
-wait "$SAMPLER" || true
-LOADED_HWM_KB=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
-
-# (d) fixed rate with probes ---------------------------------------------------------------------
-log "loadgen at $RATE events/s for ${RATE_DURATION} s with ack-to-queryable probes"
-sample_threads $((RATE_DURATION / 2)) "$OUT_DIR/threads_rate.txt" &
-SAMPLER=$!
-run_loadgen rate "$P_RATE" rate.bench.example "$RATE" "$RATE_DURATION" --probe || true
-wait "$SAMPLER" || true
-
-# (e) the stored counts, independently of the loadgen ---------------------------------------------
-check_stored() {  # check_stored NAME PROJECT_JSON
-  local name=$1 project=$2 pid body
-  pid=$(field "$project" project_id)
-  body='{"site_id":"'$pid'","metrics":["pageviews","events","visits"],"date_range":"day"}'
+    --origin "https://$(domain_of "$name")" --verify --verify-timeout "$VERIFY_TIMEOUT" "$@"
+  # The stored counts, independently of the loadgen.
+  local body
+  body='{"site_id":"'$(field "$project" project_id)'","metrics":["pageviews","events","visits"],"date_range":"day"}'
   curl -s -X POST "http://127.0.0.1:$PORT/api/v2/query" \
     -H "Authorization: Bearer $(field "$project" read_token)" -d "$body" \
-    > "$OUT_DIR/${name}_stored.json"
+    > "$OUT_DIR/${name}_stored.json" || true
 }
-check_stored max "$P_MAX"
-check_stored rate "$P_RATE"
 
-# (f) wrk: nginx 204 and bklit /api/track with the same bodies ------------------------------------
-WRK_PID=$(field "$P_WRK" project_id)
+# (d) max rate, (e) fixed rates ---------------------------------------------------------------
+for shape in $SHAPES; do
+  run_bklit "max_$shape" "$shape" 0 "$MAX_DURATION"
+done
+HWM_KB=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+meta loaded_hwm_kb "$HWM_KB"
+for shape in $SHAPES; do
+  run_bklit "rate_$shape" "$shape" "$RATE" "$RATE_DURATION" --probe
+done
+run_bklit rate_low realistic "$LOW_RATE" "$RATE_DURATION" --probe
+
+# (g) wrk: nginx 204 and bklit /api/track with the same bodies ------------------------------------
+P_WRK=$(create_project wrk)
 WRK_TOKEN=$(field "$P_WRK" ingest_token)
-"$LOADGEN" --project "$WRK_PID" --token "$WRK_TOKEN" --origin https://wrk.bench.example \
-  --http-batch "$HTTP_BATCH" --dump-http-body "$WORK/batch.json"
+"$LOADGEN" --project "$(field "$P_WRK" project_id)" --token "$WRK_TOKEN" \
+  --origin https://wrk.bench.example --http-batch "$HTTP_BATCH" --dump-http-body "$WORK/batch.json"
 cp "$WORK/batch.json" "$OUT_DIR/track_batch_body.json"
 cp "$WORK/batch.json.single" "$OUT_DIR/track_single_body.json"
 make_lua() {  # make_lua BODY_FILE LUA_FILE
@@ -224,120 +330,47 @@ NGINX_PID=""
 run_wrk bklit_single "http://127.0.0.1:$PORT/api/track" "$WORK/single.lua"
 run_wrk bklit_batch "http://127.0.0.1:$PORT/api/track" "$WORK/batch.lua"
 
-# Stop the server (its shutdown time is reported too), then the raw store rate alone.
+# Stop the server (its shutdown time is reported too).
 T_STOP=$(date +%s%N)
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" || true
-STOP_MS=$(( ($(date +%s%N) - T_STOP) / 1000000 ))
+meta stop_ms $(( ($(date +%s%N) - T_STOP) / 1000000 ))
 SERVER_PID=""
 
-# (g) raw chDB insert rate -------------------------------------------------------------------------
+# (h) the WebSocket ceiling, under the same loadgen shapes -------------------------------------------
+"$CEILING" --port 0 --port-file "$WORK/ceiling.port" > "$OUT_DIR/ceiling.log" 2>&1 &
+CEILING_PID=$!
+for _ in $(seq 1 100); do
+  [[ -s "$WORK/ceiling.port" ]] && break
+  sleep 0.05
+done
+CEILING_URL="ws://127.0.0.1:$(cat "$WORK/ceiling.port")"
+P_CEIL='{"project_id":"ceiling","ingest_token":"ceiling-token"}'
+measure_idle ceiling "$CEILING_PID" "$CEILING_URL" "$P_CEIL"
+for shape in $SHAPES; do
+  [[ "$shape" == http ]] && continue  # the ceiling speaks WebSocket only; nginx is HTTP's
+  run_loadgen "ceiling_$shape" "$CEILING_PID" "$CEILING_URL" "$shape" 0 "$CEILING_DURATION" 0 \
+    --project ceiling --token ceiling-token --origin https://ceiling.bench.example
+done
+kill "$CEILING_PID" && wait "$CEILING_PID" 2>/dev/null || true
+CEILING_PID=""
+
+# (i) raw chDB insert rate -------------------------------------------------------------------------
 log "raw chDB insert rate (20 batches x 5000 events)"
 "$CHDB_BENCH" --batches 20 --batch-size 5000 --data-dir "$WORK/chdb" --json "$OUT_DIR/chdb.json" \
   | tee "$OUT_DIR/chdb.txt" >&2
 
-# Summary ----------------------------------------------------------------------------------------
-python3 - "$OUT_DIR" "$READY_MS" "$IDLE_RSS_KB" "$LOADED_HWM_KB" "$STOP_MS" "$HTTP_BATCH" "$RATE" \
-  <<'PY' | tee "$OUT_DIR/summary.txt"
-import json, re, sys
-out, ready_ms, idle_kb, hwm_kb, stop_ms, batch, rate = sys.argv[1:8]
-batch = int(batch)
+# The flat profile: top symbols of the server during the PERF_SHAPE max-rate run.
+if [[ -s "$OUT_DIR/perf.data" ]]; then
+  log "flat profile (perf report)"
+  perf report -i "$OUT_DIR/perf.data" --stdio --no-children --sort dso,symbol \
+    --percent-limit 0.3 2>/dev/null > "$OUT_DIR/profile.txt" || true
+  grep -v '^#' "$OUT_DIR/profile.txt" | grep '%' | head -10 \
+    | awk '{$NF=""; $(NF-1)=""; sub(/ +$/, ""); print}' > "$OUT_DIR/profile_top.txt" || true
+  perf report -i "$OUT_DIR/perf.data" --stdio --no-children --sort dso 2>/dev/null \
+    | grep -v '^#' | grep '%' | head -8 > "$OUT_DIR/profile_dso.txt" || true
+fi
+meta load_after "$(cut -d' ' -f1 /proc/loadavg)"
 
-def load(name):
-    try:
-        return json.load(open(f"{out}/{name}"))
-    except Exception:
-        return None
-
-def wrk(name):
-    try:
-        text = open(f"{out}/wrk_{name}.txt").read()
-    except OSError:
-        return None, None, 0
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", text)
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-    p99_ms = None
-    if p99:
-        v, unit = float(p99.group(1)), p99.group(2)
-        p99_ms = v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
-    return (float(rps.group(1)) if rps else None), p99_ms, int(non2xx.group(1)) if non2xx else 0
-
-def stored(name):
-    d = load(f"{name}_stored.json")
-    try:
-        m = d["results"][0]["metrics"]
-        return int(m[0]), int(m[1])
-    except Exception:
-        return None
-
-mx, rt, ch = load("max.json"), load("rate.json"), load("chdb.json")
-rows = []
-def row(k, v, target=""):
-    rows.append((k, v, target))
-
-def verified(d, name):
-    if not d:
-        return "no run"
-    s = stored(name)
-    exp = (d["acked_pageviews"] + d["probes"]["acked"], d["acked_events"])
-    ok = d["verify"]["matched"] and s == exp
-    return (f"{'yes' if ok else 'NO'}: stored {s} vs acked non-bot {exp}"
-            f" (+{d['acked_bot']} bot events, excluded from reports)")
-
-e2e = mx["accepted_per_s"] if mx else 0
-row("time to ready (spawn -> /readyz 200)", f"{ready_ms} ms", "< 2000 ms")
-row("idle RSS after ready", f"{int(idle_kb) / 1024:.0f} MiB", "< 300 MiB")
-row("peak RSS after the max-rate run", f"{int(hwm_kb) / 1024:.0f} MiB")
-if mx:
-    row("max rate: accepted events/s (acked, durable)", f"{e2e:.0f}", ">= 50 000")
-    row("max rate: ack latency p50 / p99",
-        f"{mx['ack_latency_ms']['p50']:.1f} / {mx['ack_latency_ms']['p99']:.1f} ms")
-    row("max rate: errors", json.dumps(mx["errors"]) if mx["errors"] else "none")
-    row("max rate: stored == acked", verified(mx, "max"))
-    row("max rate: stored after last ack", f"{mx['verify']['seconds_to_match']:.1f} s")
-if rt:
-    row(f"{int(float(rate))}/s: accepted events/s", f"{rt['accepted_per_s']:.0f}")
-    row(f"{int(float(rate))}/s: ack latency p50 / p99 / max",
-        f"{rt['ack_latency_ms']['p50']:.1f} / {rt['ack_latency_ms']['p99']:.1f} / "
-        f"{rt['ack_latency_ms']['max']:.1f} ms", "p99 < 20 ms")
-    p = rt["probes"]["ack_to_queryable_ms"]
-    row(f"{int(float(rate))}/s: ack -> queryable p50 / p99 / max",
-        f"{p['p50']:.0f} / {p['p99']:.0f} / {p['max']:.0f} ms ({p['samples']} probes, "
-        f"{rt['probes']['timed_out']} lost)", "p99 < 2000 ms")
-    row(f"{int(float(rate))}/s: errors", json.dumps(rt["errors"]) if rt["errors"] else "none")
-    row(f"{int(float(rate))}/s: stored == acked", verified(rt, "rate"))
-ngs, ngs_p99, _ = wrk("nginx_single")
-ngb, _, _ = wrk("nginx_batch")
-bks, bks_p99, bks_bad = wrk("bklit_single")
-bkb, bkb_p99, bkb_bad = wrk("bklit_batch")
-if ngs:
-    row("nginx 204, 1-message body: requests/s", f"{ngs:.0f}")
-if ngb:
-    row(f"nginx 204, {batch}-message body: requests/s (x{batch} = events/s)",
-        f"{ngb:.0f} ({ngb * batch:.0f})")
-if bks:
-    row("bklit POST /api/track, 1 message: requests/s = events/s",
-        f"{bks:.0f} (p99 {bks_p99} ms, non-2xx {bks_bad})")
-if bkb:
-    row(f"bklit POST /api/track, {batch} messages: events/s",
-        f"{bkb * batch:.0f} ({bkb:.0f} req/s, p99 {bkb_p99} ms, non-2xx {bkb_bad})")
-raw = None
-if ch:
-    for ph in ch["phases"]:
-        row(f"chDB: {ph['name']}", f"{ph['rows_per_s']:.0f} rows/s")
-    raw = ch["phases"][0]["rows_per_s"]
-row("graceful stop (SIGTERM -> exit)", f"{stop_ms} ms")
-if e2e and ngs:
-    row("ratio: bklit end-to-end / nginx 204 (1 event per request)", f"{e2e / ngs:.2f}")
-if e2e and ngb:
-    row(f"ratio: bklit end-to-end / nginx 204 ({batch} events per request)",
-        f"{e2e / (ngb * batch):.3f}")
-if e2e and raw:
-    row("ratio: bklit end-to-end / raw chDB insert (write_events)", f"{e2e / raw:.2f}")
-width = max(len(r[0]) for r in rows)
-vwidth = max(len(str(r[1])) for r in rows)
-for k, v, t in rows:
-    print(f"{k:<{width}}  {v:<{vwidth}}  {t}")
-PY
+python3 "$ROOT/bench/bench_summary.py" "$OUT_DIR" | tee "$OUT_DIR/summary.txt"
 log "results in $OUT_DIR"

@@ -14,7 +14,7 @@ APT_PACKAGES=(
   tzdata sqlite3
   redis-server clickhouse-server clickhouse-client
   chromium
-  nginx-light wrk
+  nginx-light wrk linux-perf
 )
 # Node.js may come from the machine image (with its own npm); Debian's otherwise.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

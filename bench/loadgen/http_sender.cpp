@@ -96,7 +96,8 @@ asio::awaitable<void> run_http_sender(const RunPlan& plan, ThreadMetrics& m, dou
       co_await sleep_until(sleep, SteadyClock::now() + std::chrono::milliseconds(2));
     }
     if (!pacer.open_loop()) due = SteadyClock::now();
-    if (due >= plan.send_end) break;
+    // Nothing is sent after the end of sending, however far behind the schedule runs.
+    if (due >= plan.send_end || SteadyClock::now() >= plan.send_end) break;
     builder.build(batch, body, items, user_agent, client_ip);
     headers.clear();
     headers.emplace_back("User-Agent", user_agent);
@@ -143,10 +144,9 @@ asio::awaitable<void> run_http_sender(const RunPlan& plan, ThreadMetrics& m, dou
         if (plan.in_window(now)) ++m.acked_in_window;
         if (items[i].bot) {
           ++m.acked_bot;
-        } else if (items[i].pageview) {
-          ++m.acked_pageviews;
         } else {
-          ++m.acked_events;
+          ++(items[i].pageview ? m.acked_pageviews : m.acked_events);
+          if (now < plan.send_end) ++m.acked_before_stop;
         }
         if (sample) m.http_latency_us.push_back(us);
       } else {

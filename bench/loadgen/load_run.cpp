@@ -88,7 +88,10 @@ core::Result<Report> run_load(const LoadOptions& opt) {
     }
   }
 
-  const double fraction = std::clamp(opt.http_fraction, 0.0, 1.0);
+  if (opt.idle && opt.persistent) {
+    return core::make_error("bad_option", "--idle and --persistent exclude each other");
+  }
+  const double fraction = opt.idle ? 0.0 : std::clamp(opt.http_fraction, 0.0, 1.0);
   int http_clients =
       fraction <= 0 ? 0 : std::max(1, static_cast<int>(std::lround(opt.connections * fraction)));
   if (fraction < 1 && http_clients >= opt.connections) http_clients = opt.connections - 1;
@@ -116,13 +119,35 @@ core::Result<Report> run_load(const LoadOptions& opt) {
   for (int i = 0; i < opt.connections; ++i) {
     auto t = static_cast<std::size_t>(i % threads);
     auto seed = opt.seed * 1000003ULL + static_cast<std::uint64_t>(i);
-    if (i < ws_clients) {
+    if (i < ws_clients && opt.idle) {
+      auto delay = std::chrono::duration_cast<SteadyClock::duration>(
+          std::chrono::duration<double, std::micro>(opt.idle_ramp_us * i));
+      asio::co_spawn(*contexts[t], run_ws_idle(plan, metrics[t], delay), Rethrow{});
+    } else if (i < ws_clients && opt.persistent) {
+      asio::co_spawn(*contexts[t], run_ws_persistent(plan, metrics[t], ws_rate, seed), Rethrow{});
+    } else if (i < ws_clients) {
       asio::co_spawn(*contexts[t], run_ws_visitor(plan, metrics[t], ws_rate, seed), Rethrow{});
     } else {
       asio::co_spawn(*contexts[t], run_http_sender(plan, metrics[t], http_rate, seed), Rethrow{});
     }
   }
   if (opt.probe) asio::co_spawn(*contexts[0], run_probe(plan, metrics[0]), Rethrow{});
+
+  // The store's lag is counted at the end of sending, on a thread of its own so that a busy
+  // load thread cannot delay the count.
+  StopSnapshot at_stop;
+  std::thread snapshot_thread;
+  if (opt.verify && !opt.idle) {
+    snapshot_thread = std::thread([&plan, &at_stop] {
+      asio::io_context ctx;
+      asio::co_spawn(ctx, run_stop_snapshot(plan, at_stop), Rethrow{});
+      try {
+        ctx.run();
+      } catch (const std::exception& e) {
+        at_stop.error = std::string("snapshot failed: ") + e.what();
+      }
+    });
+  }
 
   std::mutex failure_mu;
   std::string failure;
@@ -138,6 +163,7 @@ core::Result<Report> run_load(const LoadOptions& opt) {
     });
   }
   for (auto& w : workers) w.join();
+  if (snapshot_thread.joinable()) snapshot_thread.join();
   if (!failure.empty()) {
     return core::make_error("loadgen_failed", "a load thread failed: " + failure, 500);
   }
@@ -153,7 +179,10 @@ core::Result<Report> run_load(const LoadOptions& opt) {
   r.pipeline = opt.pipeline;
   r.http_batch = opt.http_batch;
   r.http_fraction = fraction;
+  r.shape = opt.idle ? "idle" : opt.persistent ? "persistent" : "realistic";
   for (auto& m : metrics) r.totals.merge(std::move(m));
+  r.at_stop = at_stop;
+  r.at_stop.acked_before_stop = r.totals.acked_before_stop;
   r.accepted_per_s = static_cast<double>(r.totals.acked_in_window) / r.window_s;
   std::vector<std::uint32_t> all = r.totals.ws_latency_us;
   all.insert(all.end(), r.totals.http_latency_us.begin(), r.totals.http_latency_us.end());

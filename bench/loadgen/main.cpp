@@ -37,6 +37,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--pipeline", opt.pipeline, "max unacked messages per WebSocket")
       ->capture_default_str();
+  app.add_flag("--persistent", opt.persistent,
+               "keep each WebSocket open for the whole run and send pageviews only (no "
+               "session_end, no reconnect)");
+  app.add_flag("--idle", opt.idle,
+               "open --connections WebSockets, authenticate them and keep them idle until "
+               "--duration ends (memory per idle socket)");
+  app.add_option("--idle-ramp-us", opt.idle_ramp_us,
+                 "--idle: client i starts connecting i * this many microseconds after the start")
+      ->capture_default_str();
+  app.add_option("--ready-file", opt.ready_file,
+                 "--idle: write the number of authenticated sockets to FILE once all are open");
   app.add_option("--threads", opt.threads, "loadgen I/O threads")->capture_default_str();
   app.add_flag("!--no-forwarded-for", opt.forwarded_for,
                "do not send X-Forwarded-For with a public IP per session");
@@ -48,7 +59,9 @@ int main(int argc, char** argv) {
   app.add_option("--probe-timeout", opt.probe_timeout_s, "seconds before a probe counts as lost")
       ->capture_default_str();
   app.add_flag("--verify", opt.verify, "after the run, wait until the Stats API counts the acks");
-  app.add_option("--verify-timeout", opt.verify_timeout_s, "seconds")->capture_default_str();
+  app.add_option("--verify-timeout", opt.verify_timeout_s,
+                 "seconds after the end of sending before --verify gives up")
+      ->capture_default_str();
   app.add_option("--json", opt.json_file, "also write the report as JSON to FILE");
   app.add_option("--dump-http-body", opt.dump_http_body,
                  "write one /api/track body of --http-batch messages to FILE and one single "

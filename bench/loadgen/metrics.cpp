@@ -37,6 +37,8 @@ void ThreadMetrics::merge(ThreadMetrics&& o) {
   acked_pageviews += o.acked_pageviews;
   acked_events += o.acked_events;
   acked_bot += o.acked_bot;
+  acked_before_stop += o.acked_before_stop;
+  idle_authenticated += o.idle_authenticated;
   unanswered += o.unanswered;
   sessions += o.sessions;
   http_requests += o.http_requests;
@@ -79,9 +81,9 @@ Percentiles percentiles(std::vector<double>& ms) {
 void print_report(const Report& r) {
   const auto& t = r.totals;
   std::cout << fmt::format(
-      "bklit-loadgen {}: {} connections ({} WebSocket, {} HTTP, batch {}), pipeline {}, "
+      "bklit-loadgen {}: {} connections ({} WebSocket {}, {} HTTP, batch {}), pipeline {}, "
       "target {}, {:.0f} s\n",
-      r.url, r.connections, r.ws_connections, r.http_connections, r.http_batch, r.pipeline,
+      r.url, r.connections, r.ws_connections, r.shape, r.http_connections, r.http_batch, r.pipeline,
       r.rate_target > 0 ? fmt::format("{:.0f} events/s", r.rate_target) : std::string("max rate"),
       r.duration_s);
   std::cout << fmt::format("  events sent        {}  ({} over HTTP)\n", t.sent, t.http_sent);
@@ -90,6 +92,9 @@ void print_report(const Report& r) {
       t.acked_pageviews, t.acked_events, t.acked_bot);
   std::cout << fmt::format("  sessions           {} WebSocket, {} HTTP requests\n", t.sessions,
                            t.http_requests);
+  if (r.shape == "idle") {
+    std::cout << fmt::format("  idle sockets       {} authenticated\n", t.idle_authenticated);
+  }
   if (t.unanswered > 0) std::cout << fmt::format("  unanswered         {}\n", t.unanswered);
   if (t.errors.empty()) {
     std::cout << "  errors             none\n";
@@ -112,12 +117,24 @@ void print_report(const Report& r) {
         t.probes_sent, t.probes_acked, t.probes_visible, t.probes_timed_out, t.probe_queries);
     std::cout << "  ack -> queryable   " << percentiles_line(r.probe_ms) << "\n";
   }
+  if (r.at_stop.ran) {
+    if (r.at_stop.ok) {
+      std::cout << fmt::format(
+          "  store lag at stop  {} events ({:.2f} s of traffic): acked {}, queryable {} "
+          "(counted {:.2f} s after the stop)\n",
+          r.at_stop.lag(), r.lag_seconds_of_traffic(), r.at_stop.acked_before_stop,
+          r.at_stop.stored, r.at_stop.answered_after_stop_s);
+    } else {
+      std::cout << "  store lag at stop  not measured: " << r.at_stop.error << "\n";
+    }
+  }
   if (r.verify.ran) {
     if (r.verify.matched) {
       std::cout << fmt::format(
           "  verify             stored pageviews {} + events {} == acked, {:.2f} s after the "
-          "last ack\n",
-          r.verify.stored_pageviews, r.verify.stored_events, r.verify.seconds_to_match);
+          "last ack ({:.2f} s after the stop)\n",
+          r.verify.stored_pageviews, r.verify.stored_events, r.verify.seconds_to_match,
+          r.verify.seconds_after_stop_to_match);
     } else {
       std::cout << fmt::format(
           "  verify             MISMATCH: stored pageviews {} events {}, acked {} / {}{}\n",
@@ -131,6 +148,10 @@ std::string report_json(const Report& r) {
   const auto& t = r.totals;
   std::string out = "{\"url\":";
   core::append_json_string(out, r.url);
+  out += ",\"shape\":";
+  core::append_json_string(out, r.shape);
+  out += fmt::format(R"(,"idle_authenticated":{},"acked_before_stop":{})", t.idle_authenticated,
+                     t.acked_before_stop);
   out += fmt::format(
       R"(,"connections":{},"ws_connections":{},"http_connections":{},"rate_target":{:.0f},)"
       R"("duration_s":{:.1f},"window_s":{:.2f},"pipeline":{},"http_batch":{},)"
@@ -154,12 +175,20 @@ std::string report_json(const Report& r) {
                      R"("ack_to_queryable_ms":{}}})",
                      t.probes_sent, t.probes_acked, t.probes_visible, t.probes_timed_out,
                      t.probe_queries, percentiles_json(r.probe_ms));
-  out += fmt::format(
-      R"(,"verify":{{"ran":{},"matched":{},"stored_pageviews":{},"stored_events":{},)"
-      R"("expected_pageviews":{},"expected_events":{},"seconds_to_match":{:.2f},"error":)",
-      r.verify.ran, r.verify.matched, r.verify.stored_pageviews, r.verify.stored_events,
-      t.acked_pageviews + t.probes_acked, t.acked_events, r.verify.seconds_to_match);
+  out +=
+      fmt::format(R"(,"verify":{{"ran":{},"matched":{},"stored_pageviews":{},"stored_events":{},)"
+                  R"("expected_pageviews":{},"expected_events":{},"seconds_to_match":{:.2f},)"
+                  R"("seconds_after_stop_to_match":{:.2f},"error":)",
+                  r.verify.ran, r.verify.matched, r.verify.stored_pageviews, r.verify.stored_events,
+                  t.acked_pageviews + t.probes_acked, t.acked_events, r.verify.seconds_to_match,
+                  r.verify.seconds_after_stop_to_match);
   core::append_json_string(out, r.verify.error);
+  out += fmt::format(
+      R"(}},"at_stop":{{"ran":{},"ok":{},"stored":{},"acked_before_stop":{},"lag_events":{},)"
+      R"("lag_seconds_of_traffic":{:.3f},"answered_after_stop_s":{:.3f},"error":)",
+      r.at_stop.ran, r.at_stop.ok, r.at_stop.stored, r.at_stop.acked_before_stop, r.at_stop.lag(),
+      r.lag_seconds_of_traffic(), r.at_stop.answered_after_stop_s);
+  core::append_json_string(out, r.at_stop.error);
   out += "}}\n";
   return out;
 }

@@ -17,8 +17,12 @@ struct ThreadMetrics {
   std::uint64_t acked_pageviews = 0;  // acked non-bot pageviews (what the Stats API counts)
   std::uint64_t acked_events = 0;     // acked non-bot custom events
   std::uint64_t acked_bot = 0;        // acked messages with a bot user agent (not counted)
-  std::uint64_t unanswered = 0;       // sent, but no answer before the drain deadline
-  std::uint64_t sessions = 0;         // WebSocket sessions started
+  // Non-bot pageviews and events (probes included) acked before the end of sending: what
+  // the store should hold at that moment if it kept pace.
+  std::uint64_t acked_before_stop = 0;
+  std::uint64_t unanswered = 0;          // sent, but no answer before the drain deadline
+  std::uint64_t sessions = 0;            // WebSocket sessions started
+  std::uint64_t idle_authenticated = 0;  // --idle: sockets that got auth_success
   std::uint64_t http_requests = 0;
   std::map<std::string, std::uint64_t> errors;  // error code -> messages
   // Ack latency in microseconds, from the scheduled send time (open loop) or the send time
@@ -51,8 +55,24 @@ struct VerifyResult {
   bool matched = false;
   std::uint64_t stored_pageviews = 0;
   std::uint64_t stored_events = 0;
-  double seconds_to_match = 0;  // after the last ack
+  double seconds_to_match = 0;             // after the last ack
+  double seconds_after_stop_to_match = 0;  // after the end of sending
   std::string error;
+};
+
+// The store's lag when the load stops: one Stats API count taken at the end of sending,
+// against what had been acked by then.
+struct StopSnapshot {
+  bool ran = false;
+  bool ok = false;
+  std::uint64_t stored = 0;             // pageviews + events the Stats API counted
+  std::uint64_t acked_before_stop = 0;  // non-bot pageviews + events acked before the stop
+  double answered_after_stop_s = 0;     // when the count came back, after the stop
+  std::string error;
+
+  std::int64_t lag() const {
+    return static_cast<std::int64_t>(acked_before_stop) - static_cast<std::int64_t>(stored);
+  }
 };
 
 struct Report {
@@ -61,10 +81,16 @@ struct Report {
   double rate_target = 0, duration_s = 0, window_s = 0;
   int pipeline = 0, http_batch = 0;
   double http_fraction = 0;
+  std::string shape;  // "realistic", "persistent" or "idle"
   ThreadMetrics totals;
   double accepted_per_s = 0;
   Percentiles ack_ms, ws_ack_ms, http_ack_ms, probe_ms;
   VerifyResult verify;
+  StopSnapshot at_stop;
+  // The lag at the stop in seconds of traffic at the accepted rate (the "<= 2 s").
+  double lag_seconds_of_traffic() const {
+    return accepted_per_s > 0 ? static_cast<double>(at_stop.lag()) / accepted_per_s : 0;
+  }
 };
 
 void print_report(const Report& r);

@@ -206,6 +206,7 @@ asio::awaitable<void> run_probe(const RunPlan& plan, ThreadMetrics& m) {
     std::string reply = co_await exchange(message);
     if (reply.starts_with(R"({"type":"ack")")) {
       ++m.probes_acked;
+      if (SteadyClock::now() < plan.send_end) ++m.acked_before_stop;
       state->waiting.push_back(ProbeState::Waiting{path, SteadyClock::now()});
     } else {
       m.error("probe_" +
@@ -219,44 +220,83 @@ asio::awaitable<void> run_probe(const RunPlan& plan, ThreadMetrics& m) {
   co_await ws.async_close(websocket::close_code::normal, kNoThrow);
 }
 
+namespace {
+
+struct StoredCounts {
+  std::string error;  // empty when the counts are valid
+  std::uint64_t pageviews = 0;
+  std::uint64_t events = 0;
+};
+
+// Today's pageviews and custom events of the project, through the Stats API.
+asio::awaitable<StoredCounts> query_counts(HttpConnection& conn, const RunPlan& plan) {
+  StoredCounts out;
+  HttpResult res = co_await conn.post("/api/v2/query", stats_body(plan, {}), read_headers(plan));
+  if (res.ec || res.status != 200) {
+    out.error = res.ec ? "query failed: " + res.ec.message()
+                       : fmt::format("query answered {}: {}", res.status, res.body);
+    co_return out;
+  }
+  json::error_code jec;
+  json::value parsed = json::parse(res.body, jec);
+  const json::value* results =
+      !jec && parsed.is_object() ? parsed.as_object().if_contains("results") : nullptr;
+  if (results != nullptr && results->is_array() && !results->as_array().empty()) {
+    const auto* o = results->as_array()[0].if_object();
+    const auto* metrics = o != nullptr ? o->if_contains("metrics") : nullptr;
+    if (metrics != nullptr && metrics->is_array() && metrics->as_array().size() >= 2) {
+      out.pageviews = as_count(metrics->as_array()[0]);
+      out.events = as_count(metrics->as_array()[1]);
+    }
+  }
+  co_return out;
+}
+
+}  // namespace
+
+asio::awaitable<void> run_stop_snapshot(const RunPlan& plan, StopSnapshot& result) {
+  auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer sleep(ex);
+  result.ran = true;
+  co_await sleep_until(sleep, plan.send_end);
+  // A fresh connection: a keep-alive one would have timed out over a long run.
+  HttpConnection conn(ex, plan);
+  StoredCounts counts = co_await query_counts(conn, plan);
+  result.answered_after_stop_s =
+      std::chrono::duration<double>(SteadyClock::now() - plan.send_end).count();
+  result.error = counts.error;
+  result.ok = counts.error.empty();
+  result.stored = counts.pageviews + counts.events;
+}
+
 asio::awaitable<void> run_verify(const RunPlan& plan, std::uint64_t pageviews, std::uint64_t events,
                                  VerifyResult& result) {
   auto ex = co_await asio::this_coro::executor;
   HttpConnection conn(ex, plan);
   asio::steady_timer sleep(ex);
   const auto start = SteadyClock::now();
-  const auto deadline = start + std::chrono::duration_cast<SteadyClock::duration>(
-                                    std::chrono::duration<double>(plan.options->verify_timeout_s));
+  const auto deadline = std::max(
+      start, plan.send_end + std::chrono::duration_cast<SteadyClock::duration>(
+                                 std::chrono::duration<double>(plan.options->verify_timeout_s)));
   result.ran = true;
   // Stop early once the stored counts stop moving past what was acked.
   TimePoint last_change = start;
-  std::uint64_t last_pv = ~0ULL, last_ev = ~0ULL;
+  std::uint64_t last_pv = ~0ULL;
+  std::uint64_t last_ev = ~0ULL;
   for (;;) {
-    HttpResult res = co_await conn.post("/api/v2/query", stats_body(plan, {}), read_headers(plan));
+    StoredCounts counts = co_await query_counts(conn, plan);
     auto now = SteadyClock::now();
-    if (res.ec || res.status != 200) {
-      result.error = res.ec ? "query failed: " + res.ec.message()
-                            : fmt::format("query answered {}: {}", res.status, res.body);
-    } else {
-      result.error.clear();
-      json::error_code jec;
-      json::value parsed = json::parse(res.body, jec);
-      const json::value* results =
-          !jec && parsed.is_object() ? parsed.as_object().if_contains("results") : nullptr;
-      std::uint64_t pv = 0, ev = 0;
-      if (results != nullptr && results->is_array() && !results->as_array().empty()) {
-        const auto* o = results->as_array()[0].if_object();
-        const auto* metrics = o != nullptr ? o->if_contains("metrics") : nullptr;
-        if (metrics != nullptr && metrics->is_array() && metrics->as_array().size() >= 2) {
-          pv = as_count(metrics->as_array()[0]);
-          ev = as_count(metrics->as_array()[1]);
-        }
-      }
+    result.error = counts.error;
+    if (counts.error.empty()) {
+      const std::uint64_t pv = counts.pageviews;
+      const std::uint64_t ev = counts.events;
       result.stored_pageviews = pv;
       result.stored_events = ev;
       if (pv == pageviews && ev == events) {
         result.matched = true;
         result.seconds_to_match = std::chrono::duration<double>(now - start).count();
+        result.seconds_after_stop_to_match =
+            std::chrono::duration<double>(now - plan.send_end).count();
         co_return;
       }
       if (pv != last_pv || ev != last_ev) {

@@ -3,6 +3,7 @@
 // Each loadgen thread owns one io_context; a client lives on one thread, so per-thread
 // metrics need no locking.
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -35,6 +36,9 @@ struct RunPlan {
   TimePoint window_begin;    // steady-state window: [window_begin, send_end)
   TimePoint send_end;        // no new messages are scheduled from here on
   TimePoint drain_deadline;  // outstanding acks are given up at this point
+  // --idle: sockets authenticated so far over every thread; the last one writes
+  // --ready-file.
+  mutable std::atomic<int> idle_authenticated{0};
 
   bool in_window(TimePoint t) const { return t >= window_begin && t < send_end; }
 };
@@ -79,6 +83,15 @@ boost::asio::awaitable<void> run_probe(const RunPlan& plan, ThreadMetrics& metri
 // One /api/track body of `messages` realistic messages (for wrk and nginx comparisons).
 std::string sample_track_body(const LoadOptions& opt, const std::string& site_host,
                               std::size_t messages);
+
+// Counts what the Stats API holds at the end of sending (the store's lag at the stop).
+boost::asio::awaitable<void> run_stop_snapshot(const RunPlan& plan, StopSnapshot& result);
+// Persistent WebSocket client: one socket for the whole run, pageviews only.
+boost::asio::awaitable<void> run_ws_persistent(const RunPlan& plan, ThreadMetrics& metrics,
+                                               double events_per_s, std::uint64_t seed);
+// Idle WebSocket client: connects after `delay`, authenticates, then waits for the end.
+boost::asio::awaitable<void> run_ws_idle(const RunPlan& plan, ThreadMetrics& metrics,
+                                         SteadyClock::duration delay);
 
 // Polls the Stats API until it counts what was acked (or the timeout passes).
 boost::asio::awaitable<void> run_verify(const RunPlan& plan, std::uint64_t pageviews,

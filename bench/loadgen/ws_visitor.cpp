@@ -10,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <deque>
+#include <fstream>
 #include <memory>
 #include <random>
 
@@ -43,6 +44,7 @@ struct Connection {
   std::size_t pending_messages = 0;  // pending without the auth message
   bool open = true;
   bool closing = false;  // we sent the close frame: the end of the read loop is expected
+  bool authenticated = false;
 };
 
 // `{"type":"error","code":"X",...}` -> X
@@ -68,6 +70,7 @@ void on_reply(Connection& c, std::string_view frame, const RunPlan& plan, Thread
   c.pending.pop_front();
   c.wake.cancel();
   if (msg.auth) {
+    c.authenticated = auth_ok;
     if (!auth_ok) m.error("auth_" + (error ? error_code_of(frame) : std::string("unexpected")));
     return;
   }
@@ -81,10 +84,9 @@ void on_reply(Connection& c, std::string_view frame, const RunPlan& plan, Thread
   if (plan.in_window(now)) ++m.acked_in_window;
   if (msg.bot) {
     ++m.acked_bot;
-  } else if (msg.pageview) {
-    ++m.acked_pageviews;
   } else {
-    ++m.acked_events;
+    ++(msg.pageview ? m.acked_pageviews : m.acked_events);
+    if (now < plan.send_end) ++m.acked_before_stop;
   }
   if (plan.in_window(msg.due)) {
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - msg.due).count();
@@ -124,6 +126,60 @@ asio::awaitable<void> close_connection(std::shared_ptr<Connection> c) {
   co_await c->ws.async_close(websocket::close_code::normal, kNoThrow);
 }
 
+// Connects like the SDK (upgrade with the visitor's headers, then `auth`) and starts the
+// reply reader; nullptr (with the error counted) when the connection or handshake failed.
+asio::awaitable<std::shared_ptr<Connection>> open_connection(const RunPlan& plan, ThreadMetrics& m,
+                                                             const Session& session) {
+  const LoadOptions& opt = *plan.options;
+  auto ex = co_await asio::this_coro::executor;
+  auto c = std::make_shared<Connection>(ex);
+  auto& tcp = beast::get_lowest_layer(c->ws);
+  tcp.expires_after(std::chrono::seconds(5));
+  auto [cec, endpoint] = co_await tcp.async_connect(plan.endpoints, kNoThrow);
+  if (cec) {
+    m.error("connect_failed");
+    co_return nullptr;
+  }
+  tcp.socket().set_option(asio::ip::tcp::no_delay(true));
+  tcp.expires_never();
+  c->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+  c->ws.set_option(
+      websocket::stream_base::decorator([&session, &opt](websocket::request_type& req) {
+        req.set(beast::http::field::user_agent, session.user_agent->text);
+        if (!opt.origin.empty()) req.set(beast::http::field::origin, opt.origin);
+        if (opt.forwarded_for) req.set("X-Forwarded-For", session.client_ip);
+      }));
+  std::string target =
+      plan.target.path + "?projectId=" + opt.project_id + "&sessionId=" + session.session_id;
+  auto [hec] = co_await c->ws.async_handshake(plan.target.host_header, target, kNoThrow);
+  if (hec) {
+    m.error("handshake_failed");
+    co_return nullptr;
+  }
+  c->ws.text(true);
+  ++m.sessions;
+  asio::co_spawn(ex, read_replies(c, plan, m), asio::detached);
+
+  if (!opt.token.empty()) {
+    std::string message = R"({"type":"auth","apiKey":")" + opt.token + "\"}";
+    c->pending.push_back(PendingMessage{SteadyClock::now(), true, false, false});
+    co_await c->ws.async_write(asio::buffer(message), kNoThrow);
+    // A failed write ends the reader too, which reports the lost connection.
+  }
+  co_return c;
+}
+
+// Waits until fewer than `limit` messages are unanswered (the auth message counted too when
+// `count_auth`), the connection is gone, or `deadline` passes.
+asio::awaitable<void> wait_for_replies(Connection& c, std::size_t limit, TimePoint deadline,
+                                       bool count_auth = false) {
+  auto outstanding = [&] { return count_auth ? c.pending.size() : c.pending_messages; };
+  while (c.open && outstanding() >= limit && SteadyClock::now() < deadline) {
+    c.wake.expires_at(deadline);
+    co_await c.wake.async_wait(kNoThrow);
+  }
+}
+
 }  // namespace
 
 asio::awaitable<void> sleep_until(asio::steady_timer& timer, TimePoint t) {
@@ -145,57 +201,23 @@ asio::awaitable<void> run_ws_visitor(const RunPlan& plan, ThreadMetrics& m, doub
 
   while (SteadyClock::now() < plan.send_end) {
     Session session = traffic.next_session(core::now_ms());
-    auto c = std::make_shared<Connection>(ex);
-    auto& tcp = beast::get_lowest_layer(c->ws);
-    tcp.expires_after(std::chrono::seconds(5));
-    auto [cec, endpoint] = co_await tcp.async_connect(plan.endpoints, kNoThrow);
-    if (cec) {
-      m.error("connect_failed");
+    auto c = co_await open_connection(plan, m, session);
+    if (!c) {
       co_await sleep_until(sleep, SteadyClock::now() + std::chrono::milliseconds(100));
       continue;
-    }
-    tcp.socket().set_option(asio::ip::tcp::no_delay(true));
-    tcp.expires_never();
-    c->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
-    c->ws.set_option(
-        websocket::stream_base::decorator([&session, &opt](websocket::request_type& req) {
-          req.set(beast::http::field::user_agent, session.user_agent->text);
-          if (!opt.origin.empty()) req.set(beast::http::field::origin, opt.origin);
-          if (opt.forwarded_for) req.set("X-Forwarded-For", session.client_ip);
-        }));
-    std::string target =
-        plan.target.path + "?projectId=" + opt.project_id + "&sessionId=" + session.session_id;
-    auto [hec] = co_await c->ws.async_handshake(plan.target.host_header, target, kNoThrow);
-    if (hec) {
-      m.error("handshake_failed");
-      co_await sleep_until(sleep, SteadyClock::now() + std::chrono::milliseconds(100));
-      continue;
-    }
-    c->ws.text(true);
-    ++m.sessions;
-    asio::co_spawn(ex, read_replies(c, plan, m), asio::detached);
-
-    if (!opt.token.empty()) {
-      message = R"({"type":"auth","apiKey":")" + opt.token + "\"}";
-      c->pending.push_back(PendingMessage{SteadyClock::now(), true, false, false});
-      auto [aec, an] = co_await c->ws.async_write(asio::buffer(message), kNoThrow);
-      if (aec) continue;  // the reader reports the lost connection
     }
 
     for (std::size_t i = 0; i < session.steps.size() && c->open; ++i) {
       TimePoint due = pacer.take();
       if (due >= plan.send_end) break;
       co_await sleep_until(sleep, due);
-      while (c->open && c->pending_messages >= max_pending &&
-             SteadyClock::now() < plan.drain_deadline) {
-        c->wake.expires_at(plan.drain_deadline);
-        co_await c->wake.async_wait(kNoThrow);
-      }
+      co_await wait_for_replies(*c, max_pending, plan.drain_deadline);
       if (!c->open || c->pending_messages >= max_pending) break;
-      if (!pacer.open_loop()) {
-        due = SteadyClock::now();
-        if (due >= plan.send_end) break;
-      }
+      // Nothing is sent after the end of sending, however far behind an open-loop schedule
+      // runs (its lateness is already in the latency of what was sent).
+      const TimePoint now = SteadyClock::now();
+      if (now >= plan.send_end) break;
+      if (!pacer.open_loop()) due = now;
       message.clear();
       traffic.append_message(message, session, i, core::now_ms());
       c->pending.push_back(PendingMessage{due, false, session.steps[i].pageview, session.bot()});
@@ -204,10 +226,7 @@ asio::awaitable<void> run_ws_visitor(const RunPlan& plan, ThreadMetrics& m, doub
       auto [wec, wn] = co_await c->ws.async_write(asio::buffer(message), kNoThrow);
       if (wec) break;
     }
-    while (c->open && !c->pending.empty() && SteadyClock::now() < plan.drain_deadline) {
-      c->wake.expires_at(plan.drain_deadline);
-      co_await c->wake.async_wait(kNoThrow);
-    }
+    co_await wait_for_replies(*c, 1, plan.drain_deadline, true);
     if (c->open && c->pending_messages > 0) {
       m.unanswered += c->pending_messages;
       c->pending.clear();
@@ -215,6 +234,101 @@ asio::awaitable<void> run_ws_visitor(const RunPlan& plan, ThreadMetrics& m, doub
     }
     if (c->open) asio::co_spawn(ex, close_connection(c), asio::detached);
   }
+}
+
+asio::awaitable<void> run_ws_persistent(const RunPlan& plan, ThreadMetrics& m, double events_per_s,
+                                        std::uint64_t seed) {
+  const LoadOptions& opt = *plan.options;
+  auto ex = co_await asio::this_coro::executor;
+  Traffic traffic(opt.project_id, opt.token, plan.site_host, seed);
+  std::mt19937_64 rng(seed ^ 0x5eed);
+  Pacer pacer(events_per_s, plan.start, std::uniform_real_distribution<double>(0.0, 1.0)(rng));
+  asio::steady_timer sleep(ex);
+  std::string message;
+  const auto max_pending = static_cast<std::size_t>(std::max(1, opt.pipeline));
+
+  // One visitor for the whole run (a browser user agent: every pageview is counted). Its
+  // pages follow one session's pageviews after another, under the first session's identity.
+  Session visitor = traffic.next_session(core::now_ms());
+  while (visitor.bot()) visitor = traffic.next_session(core::now_ms());
+  auto next_pages = [&] {
+    Session more = traffic.next_session(core::now_ms());
+    visitor.steps.clear();
+    for (auto& step : more.steps) {
+      if (step.pageview) visitor.steps.push_back(std::move(step));
+    }
+  };
+  next_pages();
+  std::size_t step = 0;
+
+  co_await sleep_until(sleep, plan.start);
+  while (SteadyClock::now() < plan.send_end) {
+    auto c = co_await open_connection(plan, m, visitor);
+    if (!c) {
+      co_await sleep_until(sleep, SteadyClock::now() + std::chrono::milliseconds(100));
+      continue;
+    }
+    while (c->open) {
+      TimePoint due = pacer.take();
+      if (due >= plan.send_end) break;
+      co_await sleep_until(sleep, due);
+      co_await wait_for_replies(*c, max_pending, plan.drain_deadline);
+      if (!c->open || c->pending_messages >= max_pending) break;
+      // Nothing is sent after the end of sending, however far behind an open-loop schedule
+      // runs (its lateness is already in the latency of what was sent).
+      const TimePoint now = SteadyClock::now();
+      if (now >= plan.send_end) break;
+      if (!pacer.open_loop()) due = now;
+      if (step == visitor.steps.size()) {
+        next_pages();
+        step = 0;
+      }
+      message.clear();
+      traffic.append_message(message, visitor, step++, core::now_ms());
+      c->pending.push_back(PendingMessage{due, false, true, false});
+      ++c->pending_messages;
+      ++m.sent;
+      auto [wec, wn] = co_await c->ws.async_write(asio::buffer(message), kNoThrow);
+      if (wec) break;
+    }
+    // A socket lost before the end was counted as an error by the reader; the client then
+    // reconnects so the offered load stays what was asked for.
+    co_await wait_for_replies(*c, 1, plan.drain_deadline, true);
+    if (c->open && c->pending_messages > 0) {
+      m.unanswered += c->pending_messages;
+      c->pending.clear();
+      c->pending_messages = 0;
+    }
+    if (c->open) {
+      co_await close_connection(c);
+      break;
+    }
+  }
+}
+
+asio::awaitable<void> run_ws_idle(const RunPlan& plan, ThreadMetrics& m,
+                                  SteadyClock::duration delay) {
+  const LoadOptions& opt = *plan.options;
+  auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer sleep(ex);
+  co_await sleep_until(sleep, plan.start + delay);
+  Traffic traffic(opt.project_id, opt.token, plan.site_host,
+                  opt.seed * 7919ULL + static_cast<std::uint64_t>(delay.count()));
+  Session visitor = traffic.next_session(core::now_ms());
+  auto c = co_await open_connection(plan, m, visitor);
+  if (!c) co_return;
+  co_await wait_for_replies(*c, 1, plan.send_end, true);
+  if (!c->open) co_return;
+  if (c->authenticated || opt.token.empty()) {
+    ++m.idle_authenticated;
+    int total = plan.idle_authenticated.fetch_add(1) + 1;
+    if (total == opt.connections && !opt.ready_file.empty()) {
+      std::ofstream(opt.ready_file) << total << "\n";
+    }
+  }
+  // Nothing is sent until the end; the reader answers the server's pings meanwhile.
+  co_await sleep_until(sleep, plan.send_end);
+  if (c->open) co_await close_connection(c);
 }
 
 }  // namespace bklit::loadgen
