@@ -1,7 +1,6 @@
 #include "bklit/api/live_endpoint.hpp"
 
-#include <fmt/format.h>
-
+#include <boost/json.hpp>
 #include <mutex>
 
 #include "bklit/api/stats_endpoint.hpp"
@@ -15,12 +14,9 @@ namespace bklit::api {
 
 namespace {
 
-void field(std::string& out, std::string_view name, std::string_view value) {
-  if (value.empty()) return;
-  out.push_back(',');
-  core::append_json_string(out, name);
-  out.push_back(':');
-  core::append_json_string(out, value);
+// Empty fields are left out of the relayed event.
+void field(boost::json::object& out, std::string_view name, std::string_view value) {
+  if (!value.empty()) out[name] = value;
 }
 
 class LiveSocket : public net::WsSession, public std::enable_shared_from_this<LiveSocket> {
@@ -80,8 +76,8 @@ class LiveSocket : public net::WsSession, public std::enable_shared_from_this<Li
     std::weak_ptr<LiveSocket> weak = shared_from_this();
     auto relay_event = [weak](const std::string&, const std::string& message) {
       if (auto self = weak.lock()) {
-        auto json = live_event_json(message);
-        if (!json.empty()) self->send(R"({"type":"event","event":)" + json + "}");
+        auto frame = live_event_frame(message);
+        if (!frame.empty()) self->send(std::move(frame));
       }
     };
     auto relay_record = [weak](const std::string&, const std::string& message) {
@@ -102,10 +98,8 @@ class LiveSocket : public net::WsSession, public std::enable_shared_from_this<Li
       subscriptions_[0] = std::move(events);
       subscriptions_[1] = std::move(records);
     }
-    std::string ready = R"({"type":"ready","site_id":)";
-    core::append_json_string(ready, site_id_);
-    ready.push_back('}');
-    conn_->send_text(std::move(ready));
+    conn_->send_text(
+        boost::json::serialize(boost::json::object{{"type", "ready"}, {"site_id", site_id_}}));
   }
 
   // The connection bounds its write queue (max_ws_write_queue): a dashboard that stops
@@ -122,13 +116,13 @@ class LiveSocket : public net::WsSession, public std::enable_shared_from_this<Li
 
 }  // namespace
 
-std::string live_event_json(std::string_view encoded_event) {
+std::string live_event_frame(std::string_view encoded_event) {
   auto event = core::decode_event(encoded_event);
   if (!event || event->is_bot || event->type == core::EventType::kSessionEnd) return {};
   const auto& e = *event;
-  std::string out = R"({"type":)";
-  core::append_json_string(out, core::to_string(e.type));
-  out += fmt::format(R"(,"timestamp":{})", e.timestamp_ms);
+  boost::json::object out;
+  out["type"] = core::to_string(e.type);
+  out["timestamp"] = e.timestamp_ms;
   field(out, "id", e.event_id);
   field(out, "session_id", e.session_id);
   field(out, "hostname", e.hostname);
@@ -144,8 +138,7 @@ std::string live_event_json(std::string_view encoded_event) {
   field(out, "device_type", e.device_type);
   field(out, "tracking_id", e.tracking_id);
   field(out, "event_type", e.event_type);
-  out.push_back('}');
-  return out;
+  return boost::json::serialize(boost::json::object{{"type", "event"}, {"event", std::move(out)}});
 }
 
 std::shared_ptr<net::WsSession> make_live_socket(const LiveDeps& deps, const net::HttpRequest& req,
