@@ -208,7 +208,7 @@ core::Status ServerApp::start() {
         api::LiveDeps{p->tokens.get(), p->pubsub.get(), p->blocking.get()});
     api::add_routes(*router, *p->stats, *p->live);
   }
-  auto handlers = net::Router::into_handlers(std::move(router));
+  auto handlers = net::Router::into_handlers(router);
   p->server = std::make_unique<net::Server>(so, std::move(handlers));
   try {
     p->server->start();

@@ -81,7 +81,7 @@ std::shared_ptr<WsSession> Router::upgrade(const HttpRequest& request,
   return nullptr;
 }
 
-Handlers Router::into_handlers(std::shared_ptr<const Router> router) {
+Handlers Router::into_handlers(const std::shared_ptr<const Router>& router) {
   Handlers handlers;
   handlers.http = [router](HttpRequest&& request, Responder respond) {
     router->handle(std::move(request), std::move(respond));

@@ -42,7 +42,7 @@ class Router {
                                      std::shared_ptr<WsConnection> connection) const;
 
   // The server's handlers, sharing this table (which must not change afterwards).
-  static Handlers into_handlers(std::shared_ptr<const Router> router);
+  static Handlers into_handlers(const std::shared_ptr<const Router>& router);
 
  private:
   struct HttpRoute {
