@@ -1,5 +1,6 @@
 #include "bklit/api/live_endpoint.hpp"
 
+#include <array>
 #include <boost/json.hpp>
 #include <mutex>
 
@@ -111,7 +112,7 @@ class LiveSocket : public net::WsSession, public std::enable_shared_from_this<Li
   std::shared_ptr<net::WsConnection> conn_;
   std::mutex mu_;
   bool closed_ = false;
-  std::unique_ptr<realtime::Subscription> subscriptions_[2];
+  std::array<std::unique_ptr<realtime::Subscription>, 2> subscriptions_;
 };
 
 }  // namespace

@@ -43,10 +43,10 @@ Readiness check_readiness(const ReadinessDeps& deps) {
 }
 
 void add_health_routes(net::Router& router, const ReadinessDeps& deps) {
-  router.add("GET", "/healthz", [](net::HttpRequest&&, net::Responder respond) {
+  router.add("GET", "/healthz", [](net::HttpRequest&&, const net::Responder& respond) {
     respond(net::HttpResponse::json(200, R"({"status":"ok"})"));
   });
-  router.add("GET", "/readyz", [&deps](net::HttpRequest&&, net::Responder respond) {
+  router.add("GET", "/readyz", [&deps](net::HttpRequest&&, const net::Responder& respond) {
     bool queued = deps.blocking->submit([&deps, respond] {
       auto readiness = check_readiness(deps);
       respond(net::HttpResponse::json(readiness.ready ? 200 : 503, std::move(readiness.body)));
