@@ -69,7 +69,7 @@ constexpr int kBackgroundNice = 5;
 void run_at_background_priority(const std::function<void()>& fn) {
   std::exception_ptr error;
   std::thread t([&] {
-    pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
+    auto tid = static_cast<pid_t>(::syscall(SYS_gettid));
     int current = ::getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
     if (::setpriority(PRIO_PROCESS, static_cast<id_t>(tid), current + kBackgroundNice) != 0) {
       core::log::warn("could not lower the priority of the store and worker threads");
