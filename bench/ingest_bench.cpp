@@ -62,7 +62,6 @@ int main(int argc, char** argv) {
     std::cerr << store.error().message << "\n";
     return 1;
   }
-  (*store)->migrate();
   auto created = auth::create_project(**store, "Bench", "bench.example");
   if (!created) {
     std::cerr << created.error().message << "\n";

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config git
+  build-essential cmake ninja-build ccache pkg-config git clang-tidy clang-format
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsimdjson-dev libsqlite3-dev libmaxminddb-dev libre2-dev libyaml-cpp-dev
   uap-core libsodium-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev

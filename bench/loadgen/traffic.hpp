@@ -1,5 +1,5 @@
 #pragma once
-// Realistic visitor sessions in the wire format of @bklit/sdk 1.0.1 (PROTOCOL.md): 3-8
+// Realistic visitor sessions in the wire format of @bklit/sdk 1.0.1 (docs/protocol.md): 3-8
 // pageviews over a small site map, 0-3 custom events with metadata, a landing referrer from
 // a realistic mix (search, social, newsletter UTM links, paid clicks, direct) and one of
 // ~20 real user agents (a few of them bots).

@@ -1,7 +1,7 @@
 #include "bklit/api/live_endpoint.hpp"
 
-#include <fmt/format.h>
-
+#include <array>
+#include <boost/json.hpp>
 #include <mutex>
 
 #include "bklit/api/stats_endpoint.hpp"
@@ -16,12 +16,9 @@ namespace bklit::api {
 
 namespace {
 
-void field(std::string& out, std::string_view name, std::string_view value) {
-  if (value.empty()) return;
-  out.push_back(',');
-  core::append_json_string(out, name);
-  out.push_back(':');
-  core::append_json_string(out, value);
+// Empty fields are left out of the relayed event.
+void field(boost::json::object& out, std::string_view name, std::string_view value) {
+  if (!value.empty()) out[name] = value;
 }
 
 class LiveSocket : public net::WsSession, public std::enable_shared_from_this<LiveSocket> {
@@ -76,8 +73,8 @@ class LiveSocket : public net::WsSession, public std::enable_shared_from_this<Li
     std::weak_ptr<LiveSocket> weak = shared_from_this();
     auto relay_event = [weak](const std::string&, const std::string& message) {
       if (auto self = weak.lock()) {
-        auto json = live_event_json(message);
-        if (!json.empty()) self->send(R"({"type":"event","event":)" + json + "}");
+        auto frame = live_event_frame(message);
+        if (!frame.empty()) self->send(std::move(frame));
       }
     };
     auto relay_record = [weak](const std::string&, const std::string& message) {
@@ -98,10 +95,8 @@ class LiveSocket : public net::WsSession, public std::enable_shared_from_this<Li
       subscriptions_[0] = std::move(events);
       subscriptions_[1] = std::move(records);
     }
-    std::string ready = R"({"type":"ready","site_id":)";
-    core::append_json_string(ready, site_id_);
-    ready.push_back('}');
-    conn_->send_text(std::move(ready));
+    conn_->send_text(
+        boost::json::serialize(boost::json::object{{"type", "ready"}, {"site_id", site_id_}}));
   }
 
   // The connection bounds its write queue (max_ws_write_queue): a dashboard that stops
@@ -113,12 +108,12 @@ class LiveSocket : public net::WsSession, public std::enable_shared_from_this<Li
   std::shared_ptr<net::WsConnection> conn_;
   std::mutex mu_;
   bool closed_ = false;
-  std::unique_ptr<realtime::Subscription> subscriptions_[2];
+  std::array<std::unique_ptr<realtime::Subscription>, 2> subscriptions_;
 };
 
 }  // namespace
 
-std::string live_event_json(std::string_view encoded_event) {
+std::string live_event_frame(std::string_view encoded_event) {
   auto event = core::decode_event(encoded_event);
   if (!event) {
     // Not shown live; the worker stores it as a dead letter. Logged once per process, as a
@@ -132,9 +127,9 @@ std::string live_event_json(std::string_view encoded_event) {
   }
   if (event->is_bot || event->type == core::EventType::kSessionEnd) return {};
   const auto& e = *event;
-  std::string out = R"({"type":)";
-  core::append_json_string(out, core::to_string(e.type));
-  out += fmt::format(R"(,"timestamp":{})", e.timestamp_ms);
+  boost::json::object out;
+  out["type"] = core::to_string(e.type);
+  out["timestamp"] = e.timestamp_ms;
   field(out, "id", e.event_id);
   field(out, "session_id", e.session_id);
   field(out, "hostname", e.hostname);
@@ -150,8 +145,7 @@ std::string live_event_json(std::string_view encoded_event) {
   field(out, "device_type", e.device_type);
   field(out, "tracking_id", e.tracking_id);
   field(out, "event_type", e.event_type);
-  out.push_back('}');
-  return out;
+  return boost::json::serialize(boost::json::object{{"type", "event"}, {"event", std::move(out)}});
 }
 
 std::shared_ptr<net::WsSession> make_live_socket(const LiveDeps& deps, const net::HttpRequest& req,

@@ -73,10 +73,7 @@ Project read_project(const Cursor& row) {
 
 }  // namespace
 
-SqliteStore::SqliteStore(const std::string& path) : connection_(path) {}
-
-void SqliteStore::migrate() {
-  std::lock_guard lock(mutex_);
+SqliteStore::SqliteStore(const std::string& path) : connection_(path) {
   apply_migrations(connection_, core::now_ms());
 }
 
@@ -269,7 +266,6 @@ core::Result<std::unique_ptr<AppStore>> open_sqlite_store(const std::string& db_
   }
   try {
     auto store = std::make_unique<sqlite::SqliteStore>(db_path);
-    store->migrate();
     return std::unique_ptr<AppStore>(std::move(store));
   } catch (const std::runtime_error& e) {
     return core::make_error("appdb_open_failed",

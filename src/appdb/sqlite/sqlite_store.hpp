@@ -13,9 +13,10 @@ namespace bklit::appdb::sqlite {
 // caches in their callers, so a connection pool would buy nothing but more open files.
 class SqliteStore final : public AppStore {
  public:
+  // Opens the file and applies its pending migrations; throws what SQLite throws, and when
+  // the file was written by a newer bklit.
   explicit SqliteStore(const std::string& path);
 
-  void migrate() override;
   int schema_version() override;
 
   void create_project(const Project& project) override;

@@ -1,11 +1,11 @@
 #include "admin_command.hpp"
 
+#include <boost/json.hpp>
 #include <filesystem>
 #include <iostream>
 
 #include "bklit/appdb/sqlite_store.hpp"
 #include "bklit/auth/project_setup.hpp"
-#include "bklit/core/json.hpp"
 #include "data_layout.hpp"
 
 namespace bklit::cli {
@@ -63,7 +63,6 @@ int create_project(const AdminArgs& args) {
   }
   auto app_store = appdb::open_sqlite_store(app_db_path(args.data_dir));
   if (!app_store) return fail(app_store.error().message);
-  (*app_store)->migrate();
   auto created =
       auth::create_project(**app_store, args.name, args.domain, args.timezone, args.public_ingest);
   if (!created) {
@@ -73,13 +72,13 @@ int create_project(const AdminArgs& args) {
   }
   const auto& p = created->project;
   if (args.json) {
-    std::string out = "{\"project_id\":" + core::json_quote(p.id) +
-                      ",\"name\":" + core::json_quote(p.name) +
-                      ",\"domain\":" + core::json_quote(p.domain) +
-                      ",\"timezone\":" + core::json_quote(p.timezone) +
-                      ",\"ingest_token\":" + core::json_quote(created->ingest_token) +
-                      ",\"read_token\":" + core::json_quote(created->read_token) + "}";
-    std::cout << out << std::endl;
+    boost::json::object out{{"project_id", p.id},
+                            {"name", p.name},
+                            {"domain", p.domain},
+                            {"timezone", p.timezone},
+                            {"ingest_token", created->ingest_token},
+                            {"read_token", created->read_token}};
+    std::cout << boost::json::serialize(out) << std::endl;
   } else {
     std::cout << "Project created.\n"
               << "  project_id:   " << p.id << "\n"

@@ -1,6 +1,6 @@
 #pragma once
-// Opens the backend behind each interface as configured (DESIGN.md "One binary, two
-// deployments"). Nothing else in the program knows which implementation is in use.
+// Opens the backend behind each interface as configured (docs/architecture.md,
+// "Deployments"). Nothing else in the program knows which implementation is in use.
 
 #include <memory>
 

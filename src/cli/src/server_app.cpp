@@ -8,26 +8,26 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
-#include <map>
 #include <thread>
 
 #include "backends.hpp"
-#include "bklit/api/live_endpoint.hpp"
-#include "bklit/api/stats_endpoint.hpp"
+#include "bklit/api/readiness.hpp"
+#include "bklit/api/routes.hpp"
 #include "bklit/appdb/sqlite_store.hpp"
 #include "bklit/auth/token_cache.hpp"
 #include "bklit/core/clock.hpp"
-#include "bklit/core/json.hpp"
 #include "bklit/core/log.hpp"
 #include "bklit/core/thread_pool.hpp"
 #include "bklit/enrich/client_ip.hpp"
 #include "bklit/enrich/geo.hpp"
 #include "bklit/enrich/user_agent.hpp"
 #include "bklit/ingest/ingest_service.hpp"
-#include "bklit/ingest/sdk_socket.hpp"
+#include "bklit/ingest/routes.hpp"
+#include "bklit/net/router.hpp"
 #include "bklit/net/server.hpp"
 #include "bklit/pipeline/definition_registrar.hpp"
 #include "bklit/pipeline/store_sink.hpp"
+#include "bklit/pipeline/stored_batch_notice.hpp"
 #include "bklit/pipeline/worker.hpp"
 #include "bklit/realtime/live_channels.hpp"
 #include "data_layout.hpp"
@@ -49,6 +49,7 @@ struct ServerApp::Parts {
   std::unique_ptr<core::ThreadPool> blocking;
   std::unique_ptr<api::StatsDeps> stats;
   std::unique_ptr<api::LiveDeps> live;
+  std::unique_ptr<api::ReadinessDeps> readiness;
   std::unique_ptr<net::Server> server;
   std::int64_t started_ms = 0;
 };
@@ -68,7 +69,7 @@ constexpr int kBackgroundNice = 5;
 void run_at_background_priority(const std::function<void()>& fn) {
   std::exception_ptr error;
   std::thread t([&] {
-    pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
+    auto tid = static_cast<pid_t>(::syscall(SYS_gettid));
     int current = ::getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
     if (::setpriority(PRIO_PROCESS, static_cast<id_t>(tid), current + kBackgroundNice) != 0) {
       core::log::warn("could not lower the priority of the store and worker threads");
@@ -81,104 +82,6 @@ void run_at_background_priority(const std::function<void()>& fn) {
   });
   t.join();
   if (error) std::rethrow_exception(error);
-}
-
-void cors_preflight(const net::HttpRequest& req, const net::Responder& respond) {
-  // CORS preflight for browsers posting events from the site's own pages.
-  net::HttpResponse res;
-  res.status = 204;
-  res.content_type.clear();
-  res.headers.emplace_back("Access-Control-Allow-Origin", std::string(req.header("origin")));
-  res.headers.emplace_back("Access-Control-Allow-Methods", "POST");
-  res.headers.emplace_back("Access-Control-Allow-Headers", "content-type, authorization");
-  res.headers.emplace_back("Access-Control-Max-Age", "86400");
-  respond(std::move(res));
-}
-
-// Readiness of what this process uses: the queue (ingest, worker), the store (worker, api)
-// and, for the worker, its loop.
-void readiness(ServerApp::PartsView parts, const net::Responder& respond) {
-  bool queued = parts.blocking->submit([parts, respond] {
-    bool ok = true;
-    std::string fields;
-    if (parts.queue != nullptr) {
-      bool q = parts.queue->healthy();
-      ok = ok && q;
-      fields += fmt::format(R"(,"queue":{})", q);
-    }
-    if (parts.analytics != nullptr) {
-      bool st = false;
-      try {
-        st = parts.analytics->healthy();
-      } catch (const std::exception& e) {
-        core::log::warn(std::string("readiness: store: ") + e.what());
-      }
-      ok = ok && st;
-      fields += fmt::format(R"(,"store":{})", st);
-    }
-    if (parts.worker != nullptr) {
-      bool w = parts.worker->healthy();
-      ok = ok && w;
-      auto stats = parts.worker->stats();
-      fields += fmt::format(R"(,"worker":{},"events_written":{},"batches":{},"dead_letters":{})", w,
-                            stats.events_written, stats.batches, stats.dead_letters);
-    }
-    std::string body = fmt::format(R"({{"status":"{}","role":{}{}}})", ok ? "ready" : "not_ready",
-                                   core::json_quote(parts.role), fields);
-    respond(net::HttpResponse::json(ok ? 200 : 503, std::move(body)));
-  });
-  if (!queued) respond(net::HttpResponse::error(503, "busy", "server busy"));
-}
-
-void route(ServerApp::PartsView parts, const api::StatsDeps* stats, net::HttpRequest&& req,
-           net::Responder respond) {
-  if (req.path == "/healthz" && req.method == "GET") {
-    respond(net::HttpResponse::json(200, R"({"status":"ok"})"));
-    return;
-  }
-  if (req.path == "/readyz" && req.method == "GET") {
-    readiness(parts, respond);
-    return;
-  }
-  if (req.path == "/api/track" && parts.ingest != nullptr) {
-    if (req.method == "OPTIONS") {
-      cors_preflight(req, respond);
-      return;
-    }
-    if (req.method != "POST") {
-      respond(net::HttpResponse::error(405, "method_not_allowed", "use POST"));
-      return;
-    }
-    std::string origin(req.header("origin"));
-    ingest::handle_track(*parts.ingest, std::move(req), [origin, respond](net::HttpResponse res) {
-      if (!origin.empty()) res.headers.emplace_back("Access-Control-Allow-Origin", origin);
-      respond(std::move(res));
-    });
-    return;
-  }
-  if (req.path == "/api/v2/query" && stats != nullptr) {
-    if (req.method != "POST") {
-      respond(net::HttpResponse::error(405, "method_not_allowed", "use POST"));
-      return;
-    }
-    api::handle_stats_query(*stats, std::move(req), std::move(respond));
-    return;
-  }
-  respond(net::HttpResponse::error(404, "not_found", "no such endpoint"));
-}
-
-// Worker → PubSub: one record per project and stored batch, for dashboards' "last stored".
-void publish_batch(realtime::PubSub& pubsub, const std::vector<store::StoredEvent>& events,
-                   const std::vector<store::SessionRow>& sessions) {
-  std::map<std::string_view, std::pair<std::size_t, std::size_t>> per_project;
-  for (const auto& e : events) ++per_project[e.event->project_id].first;
-  for (const auto& s : sessions) ++per_project[s.project_id].second;
-  auto now = core::now_ms();
-  for (const auto& [project, counts] : per_project) {
-    pubsub.publish(realtime::LiveChannels::pipeline(project),
-                   fmt::format(R"({{"type":"stored","events":{},"sessions":{},"at":{}}})",
-                               counts.first, counts.second, now));
-  }
 }
 
 }  // namespace
@@ -198,7 +101,6 @@ core::Status ServerApp::start() {
   auto app = appdb::open_sqlite_store(app_db_path(c.data_dir));
   if (!app) return fail("app database: " + app.error().message);
   p->app = std::move(*app);
-  p->app->migrate();
 
   auto pubsub = open_pub_sub(c);
   if (!pubsub) return fail("pubsub: " + pubsub.error().message);
@@ -278,7 +180,7 @@ core::Status ServerApp::start() {
         // The events are stored; the definition is registered when the id is seen again.
         core::log::warn(std::string("event definition registration failed: ") + e.what());
       }
-      publish_batch(*pubsub, events, sessions);
+      pipeline::publish_stored_batch(*pubsub, events, sessions, core::now_ms());
     });
     run_at_background_priority([&] { p->worker->start(); });  // its thread inherits it
   }
@@ -293,31 +195,20 @@ core::Status ServerApp::start() {
   so.threads = c.io_threads;
   so.max_body_bytes = c.max_body_bytes;
   so.max_ws_message_bytes = c.max_frame_bytes;
-  net::Handlers handlers;
+  // Each module adds its own routes; this process serves those of its roles.
+  auto router = std::make_shared<net::Router>();
+  p->readiness = std::make_unique<api::ReadinessDeps>(api::ReadinessDeps{
+      roles.name, p->queue.get(), p->analytics.get(), p->worker.get(), p->blocking.get()});
+  api::add_health_routes(*router, *p->readiness);
+  if (p->ingest) ingest::add_routes(*router, *p->ingest);
   if (roles.api) {
     p->stats = std::make_unique<api::StatsDeps>(
         api::StatsDeps{p->app.get(), p->tokens.get(), p->analytics.get(), p->blocking.get()});
     p->live = std::make_unique<api::LiveDeps>(
         api::LiveDeps{p->tokens.get(), p->pubsub.get(), p->blocking.get()});
+    api::add_routes(*router, *p->stats, *p->live);
   }
-  PartsView view{roles.name,         p->ingest.get(), p->queue.get(),
-                 p->analytics.get(), p->worker.get(), p->blocking.get()};
-  const api::StatsDeps* stats = p->stats.get();
-  const api::LiveDeps* live = p->live.get();
-  handlers.http = [view, stats](net::HttpRequest&& req, net::Responder respond) {
-    route(view, stats, std::move(req), std::move(respond));
-  };
-  handlers.websocket =
-      [view, live](const net::HttpRequest& req,
-                   std::shared_ptr<net::WsConnection> conn) -> std::shared_ptr<net::WsSession> {
-    if (req.path == "/" && view.ingest != nullptr) {
-      return ingest::make_sdk_socket(*view.ingest, req, std::move(conn));
-    }
-    if (req.path == "/api/live" && live != nullptr) {
-      return api::make_live_socket(*live, req, std::move(conn));
-    }
-    return nullptr;
-  };
+  auto handlers = net::Router::into_handlers(router);
   p->server = std::make_unique<net::Server>(so, std::move(handlers));
   try {
     p->server->start();

@@ -7,22 +7,6 @@
 #include "bklit/core/result.hpp"
 #include "roles.hpp"
 
-namespace bklit::ingest {
-class IngestService;
-}
-namespace bklit::queue {
-class EventQueue;
-}
-namespace bklit::store {
-class AnalyticsStore;
-}
-namespace bklit::pipeline {
-class Worker;
-}
-namespace bklit::core {
-class ThreadPool;
-}
-
 namespace bklit::cli {
 
 class ServerApp {
@@ -33,16 +17,6 @@ class ServerApp {
   // Graceful: stop accepting, ack or refuse what is in flight, flush the worker, close
   // the stores. No acked event is lost.
   void stop();
-
-  // What request handlers need, null where this process does not run the part.
-  struct PartsView {
-    std::string role;
-    ingest::IngestService* ingest = nullptr;
-    queue::EventQueue* queue = nullptr;
-    store::AnalyticsStore* analytics = nullptr;
-    pipeline::Worker* worker = nullptr;
-    core::ThreadPool* blocking = nullptr;
-  };
 
  private:
   struct Parts;

@@ -4,6 +4,14 @@
 
 namespace bklit::core::log {
 
+namespace {
+// spdlog creates its registry and default logger on first use, inside its shared library.
+// Creating them here, at static initialization on the main thread, means no two threads
+// race to do it first (threads that log their first line at the same moment otherwise
+// meet in the library's uninstrumented once-init, which ThreadSanitizer reports).
+[[maybe_unused]] const spdlog::logger* const kDefaultLogger = spdlog::default_logger_raw();
+}  // namespace
+
 void init(std::string_view level) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   spdlog::set_level(spdlog::level::from_str(std::string(level)));

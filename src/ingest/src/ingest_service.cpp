@@ -17,7 +17,7 @@ namespace {
 
 constexpr std::int64_t kFutureToleranceMs = 60'000;
 // A session that began this long ago still uses the salt of the day it began on, so a
-// visit that crosses midnight keeps one visitor (METRICS.md).
+// visit that crosses midnight keeps one visitor (docs/metrics.md).
 constexpr std::int64_t kSaltCarryOverMs = 6 * 3600 * 1000;
 
 bool id_char(char c) {

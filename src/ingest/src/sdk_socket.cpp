@@ -93,7 +93,7 @@ class SdkSocket : public net::WsSession, public std::enable_shared_from_this<Sdk
   void on_close(std::uint16_t /*code*/) override {
     flush_batch();  // events that arrived with the close are stored before the session ends
     closed_ = true;
-    // A socket closed by the browser ends the session (METRICS.md). A socket closed
+    // A socket closed by the browser ends the session (docs/metrics.md). A socket closed
     // because this server is stopping does not: the SDK reconnects to the same session.
     if (!authorized_ || service_.shutting_down()) return;
     auto now = core::now_ms();

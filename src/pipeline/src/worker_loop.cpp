@@ -244,7 +244,6 @@ bool Worker::Loop::dead_letter_undecodable(std::vector<queue::QueueRecord>& reco
   stats_.dead_letters += count;
   return true;
 }
-}
 
 bool Worker::Loop::guard_shards(const std::vector<Item>& items, std::size_t begin,
                                 std::size_t end) {

@@ -18,7 +18,7 @@ std::string golden(const std::string& file) {
 
 TEST(LiveEventJson, RelaysRecordsOfEveryFormatVersion) {
   for (const char* file : {"v1_custom_metadata.bin", "v2_42fields_custom_metadata.bin"}) {
-    const std::string json = live_event_json(golden(file));
+    const std::string json = live_event_frame(golden(file));
     EXPECT_NE(json.find(R"("type":"event")"), std::string::npos) << file << ": " << json;
     EXPECT_NE(json.find(R"("tracking_id":"cta-signup")"), std::string::npos)
         << file << ": " << json;
@@ -28,11 +28,11 @@ TEST(LiveEventJson, RelaysRecordsOfEveryFormatVersion) {
 
 TEST(LiveEventJson, SkipsRecordsThatDoNotDecode) {
   const std::string good = golden("v2_42fields_custom_metadata.bin");
-  ASSERT_FALSE(live_event_json(good).empty());
-  EXPECT_EQ(live_event_json("garbage"), "");
-  EXPECT_EQ(live_event_json(""), "");
-  EXPECT_EQ(live_event_json(good.substr(0, good.size() / 2)), "");
-  EXPECT_EQ(live_event_json(good + "trailing"), "");
+  ASSERT_FALSE(live_event_frame(good).empty());
+  EXPECT_EQ(live_event_frame("garbage"), "");
+  EXPECT_EQ(live_event_frame(""), "");
+  EXPECT_EQ(live_event_frame(good.substr(0, good.size() / 2)), "");
+  EXPECT_EQ(live_event_frame(good + "trailing"), "");
 }
 
 }  // namespace

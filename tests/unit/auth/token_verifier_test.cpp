@@ -41,7 +41,6 @@ class ObservedStore final : public appdb::AppStore {
     return token;
   }
 
-  void migrate() override { inner_->migrate(); }
   int schema_version() override { return inner_->schema_version(); }
   void create_project(const appdb::Project& p) override { inner_->create_project(p); }
   std::optional<appdb::Project> find_project(const std::string& id) override {

@@ -24,7 +24,6 @@ TEST(DefinitionRegistrar, RegistersEachTrackingIdOncePerProject) {
   std::filesystem::remove_all(dir);
   auto app = appdb::open_sqlite_store((dir / "app.db").string());
   ASSERT_TRUE(app.ok()) << app.error().message;
-  (*app)->migrate();
   for (const char* id : {"pa", "pb"}) {
     appdb::Project project;
     project.id = id;

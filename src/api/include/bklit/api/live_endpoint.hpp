@@ -27,9 +27,10 @@ struct LiveDeps {
   core::ThreadPool* blocking = nullptr;  // token checks may touch the app database
 };
 
-// The JSON a dashboard receives for one encoded queue event (core::encode_event bytes);
-// empty for bots and records that do not decode.
-std::string live_event_json(std::string_view encoded_event);
+// The frame a dashboard receives for one encoded queue event (core::encode_event bytes),
+// {"type":"event","event":{...}}; empty for bots, session ends and records that do not
+// decode.
+std::string live_event_frame(std::string_view encoded_event);
 
 std::shared_ptr<net::WsSession> make_live_socket(const LiveDeps& deps, const net::HttpRequest& req,
                                                  std::shared_ptr<net::WsConnection> conn);

@@ -48,8 +48,8 @@ class AppStore {
  public:
   virtual ~AppStore() = default;
 
-  // Applies pending migrations; safe to call from several processes at once.
-  virtual void migrate() = 0;
+  // The backend's opener applies pending migrations (open_sqlite_store), once per
+  // process; this is the version it left.
   virtual int schema_version() = 0;
 
   virtual void create_project(const Project& project) = 0;
@@ -59,7 +59,7 @@ class AppStore {
   virtual void create_token(const ApiToken& token) = 0;
   virtual std::optional<ApiToken> find_token_by_hash(const std::string& hash) = 0;
 
-  // Daily visitor-id salts (METRICS.md "Visitor"): returns the salt for the UTC day
+  // Daily visitor-id salts (docs/metrics.md "Visitor"): returns the salt for the UTC day
   // (days since epoch), creating a random one atomically if none exists.
   virtual std::string salt_for_day(std::int64_t day) = 0;
   // Removes salts of days before `day` (they must not outlive their use).

@@ -34,7 +34,7 @@ struct Config {
   int max_clock_skew_ms = 5 * 60 * 1000;  // client timestamps further off get receive time
   std::size_t max_inflight_per_connection = 1024;
 
-  // Backends (DESIGN.md "One binary, two deployments"). Split roles (`bklit ingest`,
+  // Backends (docs/architecture.md, "Deployments"). Split roles (`bklit ingest`,
   // `worker`, `api`) need the shared ones: queue "redis", analytics "clickhouse", pubsub "redis".
   std::string queue = "local";         // "local" (log in data_dir) | "redis" (Redis Streams)
   std::string analytics = "embedded";  // "embedded" (chDB in data_dir) | "clickhouse" (server)

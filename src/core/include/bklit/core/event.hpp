@@ -34,7 +34,7 @@ struct Event {
   // Page (pageview and custom events carry the page they happened on when known).
   std::string url;  // full URL as sent, bounded
   std::string hostname;
-  std::string pathname;  // normalized per METRICS.md "Pages"
+  std::string pathname;  // normalized per docs/metrics.md "Pages"
   std::string query;
 
   // Acquisition.

@@ -1,5 +1,5 @@
 #pragma once
-// Referrer + campaign fields -> source and channel (METRICS.md "Acquisition").
+// Referrer + campaign fields -> source and channel (docs/metrics.md "Acquisition").
 
 #include <string>
 #include <string_view>

@@ -30,7 +30,7 @@ inline constexpr std::size_t kMaxUtmValueBytes = 256;
 // of control characters and invalid UTF-8, trimmed and cut to kMaxUtmValueBytes.
 core::Result<PageUrl> parse_page_url(std::string_view url);
 
-// METRICS.md "Pages": no query or fragment, unreserved characters percent-decoded, no
+// docs/metrics.md "Pages": no query or fragment, unreserved characters percent-decoded, no
 // trailing slash except for the root; empty -> "/". Cut to kMaxPathnameBytes.
 std::string normalize_path(std::string_view path);
 

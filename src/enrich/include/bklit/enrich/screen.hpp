@@ -4,7 +4,7 @@
 
 namespace bklit::enrich {
 
-// METRICS.md "Devices": <576 mobile, <992 tablet, <1440 laptop, else desktop; 0 or
+// docs/metrics.md "Devices": <576 mobile, <992 tablet, <1440 laptop, else desktop; 0 or
 // negative (unknown) -> empty.
 std::string screen_class(int screen_width);
 

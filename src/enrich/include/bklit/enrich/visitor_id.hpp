@@ -1,5 +1,5 @@
 #pragma once
-// Cookieless visitor id (METRICS.md "Identity").
+// Cookieless visitor id (docs/metrics.md "Identity").
 
 #include <cstdint>
 #include <string_view>

@@ -1,5 +1,5 @@
 #pragma once
-// Daily visitor-id salts (METRICS.md "Visitor"), cached from the AppStore.
+// Daily visitor-id salts (docs/metrics.md "Visitor"), cached from the AppStore.
 
 #include <cstdint>
 #include <map>

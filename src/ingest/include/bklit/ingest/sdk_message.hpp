@@ -1,5 +1,5 @@
 #pragma once
-// The messages of the published @bklit/sdk (PROTOCOL.md), parsed and bounded.
+// The messages of the published @bklit/sdk (docs/protocol.md), parsed and bounded.
 
 #include <cstddef>
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// The Bklit WebSocket protocol on path "/" (PROTOCOL.md): one session object per socket.
+// The Bklit WebSocket protocol on path "/" (docs/protocol.md): one session object per socket.
 
 #include <memory>
 

@@ -1,5 +1,5 @@
 #pragma once
-// Turns the event stream into session states (METRICS.md "Session"). Single-threaded:
+// Turns the event stream into session states (docs/metrics.md "Session"). Single-threaded:
 // owned by one worker, which owns the shards the sessions hash to.
 
 #include <chrono>

@@ -1,6 +1,7 @@
 #pragma once
 // The worker: takes batches from the EventQueue, sessionizes them and writes events and
-// session rows through a BatchSink, then acks the queue (DESIGN.md "Data flow" 3-4).
+// session rows through a BatchSink, then acks the queue (docs/architecture.md, "Data
+// flow", steps 3-4).
 // Pipelined: the next batch is decoded and sessionized while this one is inserted; batches
 // are stored and acked in queue order. A crash at any point replays the unacked records without
 // double-counting: events at or below the sink's max_event_seq are not written again, and each

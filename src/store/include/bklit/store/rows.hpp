@@ -35,7 +35,7 @@ struct SessionRow {
   std::uint64_t version = 0;  // grows with every new state of the session
 
   bool is_bounce() const { return pageviews <= 1 && events == 0; }
-  // METRICS.md: last event - first event, or until the socket closed when later;
+  // docs/metrics.md: last event - first event, or until the socket closed when later;
   // a bounced session counts 0.
   std::int64_t duration_ms() const {
     if (is_bounce()) return 0;

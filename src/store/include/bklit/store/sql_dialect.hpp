@@ -1,5 +1,6 @@
 #pragma once
-// The one place where SQL forms are chosen by engine version (DESIGN.md, "Engine versions").
+// The one place where SQL forms are chosen by engine version (docs/architecture.md,
+// "Engine versions").
 // The schema and the query builder ask this struct; nothing else compares versions.
 
 #include <string>

@@ -2,7 +2,7 @@
 // The Stats API v2 query (request and response shaped like Plausible's /api/v2/query):
 // parse a request, build ClickHouse SQL for it in one place, run it, answer JSON.
 //
-// Metrics follow METRICS.md. Session metrics (visits, bounce_rate, visit_duration,
+// Metrics follow docs/metrics.md. Session metrics (visits, bounce_rate, visit_duration,
 // views_per_visit) come from the latest state of `sessions`; event metrics from `events`.
 // With an event dimension or filter (event:page, ...) session metrics are computed over the
 // sessions that have a matching event. Bots are always excluded; site_id always constrains
