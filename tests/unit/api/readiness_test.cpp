@@ -26,7 +26,8 @@ net::HttpResponse get(const net::Router& router, const std::string& path) {
   request.path = path;
   request.target = path;
   std::promise<net::HttpResponse> answer;
-  router.handle(std::move(request), [&answer](net::HttpResponse res) { answer.set_value(res); });
+  router.handle(std::move(request),
+                [&answer](net::HttpResponse res) { answer.set_value(std::move(res)); });
   return answer.get_future().get();
 }
 

@@ -40,14 +40,16 @@ std::string header(const HttpResponse& res, std::string_view name) {
 
 Router track_and_query() {
   Router router;
-  router.add("POST", "/api/track", [](HttpRequest&& req, Responder respond) {
+  router.add("POST", "/api/track", [](HttpRequest&& req, const Responder& respond) {
     respond(HttpResponse::json(202, R"({"got":")" + req.body + "\"}"));
   });
   router.allow_cross_origin("/api/track");
-  router.add("POST", "/api/v2/query",
-             [](HttpRequest&&, Responder respond) { respond(HttpResponse::json(200, "{}")); });
-  router.add("GET", "/readyz",
-             [](HttpRequest&&, Responder respond) { respond(HttpResponse::json(200, "{}")); });
+  router.add("POST", "/api/v2/query", [](HttpRequest&& /*req*/, const Responder& respond) {
+    respond(HttpResponse::json(200, "{}"));
+  });
+  router.add("GET", "/readyz", [](HttpRequest&& /*req*/, const Responder& respond) {
+    respond(HttpResponse::json(200, "{}"));
+  });
   return router;
 }
 
@@ -109,18 +111,19 @@ TEST(Router, OtherRoutesGetNoCorsHeaders) {
 class NullSession : public WsSession {
  public:
   void on_open() override {}
-  void on_text(std::string) override {}
-  void on_binary(std::size_t) override {}
-  void on_close(std::uint16_t) override {}
+  void on_text(std::string /*message*/) override {}
+  void on_binary(std::size_t /*bytes*/) override {}
+  void on_close(std::uint16_t /*code*/) override {}
 };
 
 TEST(Router, UpgradesOnlyRoutedWebSocketPaths) {
   Router router;
   int opened = 0;
-  router.add_websocket("/", [&](const HttpRequest&, std::shared_ptr<WsConnection>) {
-    ++opened;
-    return std::make_shared<NullSession>();
-  });
+  router.add_websocket(
+      "/", [&](const HttpRequest& /*req*/, const std::shared_ptr<WsConnection>& /*conn*/) {
+        ++opened;
+        return std::make_shared<NullSession>();
+      });
   EXPECT_NE(router.upgrade(request("GET", "/"), nullptr), nullptr);
   EXPECT_EQ(router.upgrade(request("GET", "/api/live"), nullptr), nullptr);
   EXPECT_EQ(opened, 1);
