@@ -32,7 +32,7 @@ std::string_view message_type(std::string_view frame) {
 
 void append_event_id(std::string& out) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  constexpr char kHex[] = "0123456789abcdef";
+  constexpr std::string_view kHex = "0123456789abcdef";
   for (int word = 0; word < 2; ++word) {
     std::uint64_t v = rng();
     for (int i = 0; i < 16; ++i, v >>= 4) out += kHex[v & 0xf];
@@ -63,13 +63,13 @@ class AckSession : public bklit::net::WsSession {
     }
     replies_.push_back(std::move(reply));
   }
-  void on_binary(std::size_t) override {}
+  void on_binary(std::size_t /*bytes*/) override {}
   void on_read_idle() override {
     if (replies_.empty()) return;
     conn_->send_texts(std::move(replies_));
     replies_.clear();
   }
-  void on_close(std::uint16_t) override {}
+  void on_close(std::uint16_t /*code*/) override {}
 
  private:
   std::shared_ptr<bklit::net::WsConnection> conn_;
@@ -79,9 +79,7 @@ class AckSession : public bklit::net::WsSession {
 
 std::atomic<bool> g_stop{false};
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   bklit::net::ServerOptions options;
   std::string port_file;
   CLI::App app{"bklit-net-ceiling: bklit's network layer answering SDK messages, nothing else"};
@@ -93,7 +91,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   bklit::net::Handlers handlers;
-  handlers.http = [](bklit::net::HttpRequest&&, bklit::net::Responder respond) {
+  handlers.http = [](bklit::net::HttpRequest&& /*req*/, const bklit::net::Responder& respond) {
     respond(bklit::net::HttpResponse::error(426, "upgrade_required", "WebSocket only"));
   };
   handlers.websocket =
@@ -119,4 +117,15 @@ int main(int argc, char** argv) {
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   server.stop();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
 }

@@ -11,8 +11,8 @@
 #include <cstring>
 #include <limits>
 
-#include "bklit/core/text.hpp"
 #include "bklit/core/log.hpp"
+#include "bklit/core/text.hpp"
 #include "ws_frame.hpp"
 
 namespace bklit::net {
@@ -53,7 +53,7 @@ namespace {
 // frame in it and the delivery to the session happen without a suspension, so the buffer
 // is free again before any other connection on this thread runs. Only the unfinished tail
 // of a frame is kept per connection, which is what keeps idle sockets small.
-constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
 
 std::vector<char>& thread_read_buffer(std::size_t needed) {
   thread_local std::vector<char> buffer;
@@ -103,7 +103,7 @@ class WsConnectionImpl final : public WsConnection,
   const std::string& remote_ip() const override { return ip_; }
 
   // Runs on the thread that read the upgrade request, which is the socket's strand.
-  void start(std::string early_bytes, std::string accept_key, const HttpRequest& request,
+  void start(std::string early_bytes, const std::string& accept_key, const HttpRequest& request,
              const Handlers& handlers) {
     auto self = shared_from_this();
     session_ = handlers.websocket(request, self);
@@ -462,12 +462,12 @@ class WsConnectionImpl final : public WsConnection,
 
 }  // namespace
 
-void start_websocket(tcp::socket socket, std::string early_bytes, std::string accept_key,
+void start_websocket(tcp::socket socket, std::string early_bytes, const std::string& accept_key,
                      const HttpRequest& request, const WsLimits& limits, const Handlers& handlers,
                      WsRegistry& registry) {
   auto conn =
       std::make_shared<WsConnectionImpl>(std::move(socket), request.remote_ip, limits, registry);
-  conn->start(std::move(early_bytes), std::move(accept_key), request, handlers);
+  conn->start(std::move(early_bytes), accept_key, request, handlers);
 }
 
 }  // namespace bklit::net

@@ -16,7 +16,7 @@
 namespace bklit::net {
 
 struct WsLimits {
-  std::size_t max_message_bytes = 32 * 1024;
+  std::size_t max_message_bytes = std::size_t{32} * 1024;
   std::size_t max_write_queue = 4096;  // frames waiting to be written
   std::chrono::milliseconds idle_timeout{60000};
   // After the server sends a close frame, how long (and how many bytes) it keeps reading
@@ -47,7 +47,7 @@ class WsRegistry {
 // an idle socket. `early_bytes` are bytes the HTTP reader had already taken off the socket
 // after the request.
 void start_websocket(boost::asio::ip::tcp::socket socket, std::string early_bytes,
-                     std::string accept_key, const HttpRequest& request, const WsLimits& limits,
-                     const Handlers& handlers, WsRegistry& registry);
+                     const std::string& accept_key, const HttpRequest& request,
+                     const WsLimits& limits, const Handlers& handlers, WsRegistry& registry);
 
 }  // namespace bklit::net

@@ -110,14 +110,15 @@ HeaderStatus parse_header(std::string_view data, FrameHeader& out, std::string_v
     }
   }
   if (data.size() < pos + 4) return HeaderStatus::kNeedMore;
-  std::memcpy(out.mask, data.data() + pos, 4);
+  std::memcpy(out.mask.data(), data.data() + pos, 4);
   pos += 4;
   out.payload_length = length;
   out.header_length = pos;
   return HeaderStatus::kComplete;
 }
 
-void unmask(char* payload, std::size_t size, const std::uint8_t mask[4], std::size_t offset) {
+void unmask(char* payload, std::size_t size, const std::array<std::uint8_t, 4>& mask,
+            std::size_t offset) {
   // Word at a time where the offset allows; the compiler vectorizes the loop.
   std::array<std::uint8_t, 4> m{mask[offset % 4], mask[(offset + 1) % 4], mask[(offset + 2) % 4],
                                 mask[(offset + 3) % 4]};

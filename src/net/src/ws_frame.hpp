@@ -8,6 +8,7 @@
 // hands every frame that has arrived to the application at once, and every queued frame
 // leaves in one write (docs/architecture.md, "Ingest hot path").
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -39,7 +40,7 @@ struct FrameHeader {
   bool fin = false;
   Opcode opcode = Opcode::kContinuation;
   std::uint64_t payload_length = 0;
-  std::uint8_t mask[4] = {0, 0, 0, 0};
+  std::array<std::uint8_t, 4> mask{};
   std::size_t header_length = 0;  // bytes before the payload
 };
 
@@ -58,7 +59,8 @@ HeaderStatus parse_header(std::string_view data, FrameHeader& out, std::string_v
 
 // XORs `payload` in place with the mask, starting at mask offset `offset` (a payload may be
 // unmasked in pieces).
-void unmask(char* payload, std::size_t size, const std::uint8_t mask[4], std::size_t offset = 0);
+void unmask(char* payload, std::size_t size, const std::array<std::uint8_t, 4>& mask,
+            std::size_t offset = 0);
 
 // Appends one unmasked server frame (FIN set) to `out`.
 void append_frame(std::string& out, Opcode opcode, std::string_view payload);

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 
 namespace bklit::net::ws {
@@ -24,8 +25,8 @@ std::string client_frame(std::uint8_t first_byte, std::string_view payload,
     out += static_cast<char>(0x80 | 127);
     for (int s = 56; s >= 0; s -= 8) out += static_cast<char>((std::uint64_t{n} >> s) & 0xFF);
   }
-  const std::uint8_t mask[4] = {0x37, 0xfa, 0x21, 0x3d};
-  out.append(reinterpret_cast<const char*>(mask), 4);
+  const std::array<std::uint8_t, 4> mask{0x37, 0xfa, 0x21, 0x3d};
+  out.append(reinterpret_cast<const char*>(mask.data()), 4);
   std::string body(payload);
   unmask(body.data(), body.size(), mask);  // masking and unmasking are the same XOR
   return out + body;
@@ -98,7 +99,7 @@ TEST(WsFrame, RefusesWhatAClientMayNotSend) {
 }
 
 TEST(WsFrame, UnmaskingInPiecesEqualsUnmaskingAtOnce) {
-  const std::uint8_t mask[4] = {1, 2, 3, 250};
+  const std::array<std::uint8_t, 4> mask{1, 2, 3, 250};
   std::string whole = "the quick brown fox jumps over the lazy dog";
   std::string pieces = whole;
   unmask(whole.data(), whole.size(), mask);

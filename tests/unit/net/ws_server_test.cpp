@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -191,8 +192,8 @@ std::string masked(std::uint8_t first, std::string_view payload) {
     out += static_cast<char>(0x80 | 127);
     for (int s = 56; s >= 0; s -= 8) out += static_cast<char>((payload.size() >> s) & 0xFF);
   }
-  const std::uint8_t mask[4] = {9, 8, 7, 6};
-  out.append(reinterpret_cast<const char*>(mask), 4);
+  const std::array<std::uint8_t, 4> mask{9, 8, 7, 6};
+  out.append(reinterpret_cast<const char*>(mask.data()), 4);
   std::string body(payload);
   ws::unmask(body.data(), body.size(), mask);
   return out + body;
