@@ -17,27 +17,12 @@
 #include <vector>
 
 #include "bklit/net/server.hpp"
+#include "ceiling_replies.hpp"
 
 namespace {
 
-std::string_view message_type(std::string_view frame) {
-  constexpr std::string_view kKey = R"("type":")";
-  auto at = frame.find(kKey);
-  if (at == std::string_view::npos) return {};
-  auto begin = at + kKey.size();
-  auto end = frame.find('"', begin);
-  if (end == std::string_view::npos) return {};
-  return frame.substr(begin, end - begin);
-}
-
-void append_event_id(std::string& out) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  constexpr std::string_view kHex = "0123456789abcdef";
-  for (int word = 0; word < 2; ++word) {
-    std::uint64_t v = rng();
-    for (int i = 0; i < 16; ++i, v >>= 4) out += kHex[v & 0xf];
-  }
-}
+using bklit::bench::append_event_id;
+using bklit::bench::message_type;
 
 class AckSession : public bklit::net::WsSession {
  public:

@@ -27,6 +27,8 @@
 #include <thread>
 #include <vector>
 
+#include "ceiling_replies.hpp"
+
 namespace {
 
 namespace asio = boost::asio;
@@ -54,30 +56,8 @@ std::string_view query_param(std::string_view target, std::string_view name) {
   return {};
 }
 
-// The message type: the value of the first "type" key. The SDK writes it first, and this
-// server only has to tell auth from pageview and event.
-std::string_view message_type(std::string_view frame) {
-  constexpr std::string_view kKey = R"("type":")";
-  auto at = frame.find(kKey);
-  if (at == std::string_view::npos) return {};
-  auto begin = at + kKey.size();
-  auto end = frame.find('"', begin);
-  if (end == std::string_view::npos) return {};
-  return frame.substr(begin, end - begin);
-}
-
-// 32 lowercase hex digits, like bklit's event ids (random, not a UUID with dashes).
-void append_event_id(std::string& out) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  constexpr char kHex[] = "0123456789abcdef";
-  for (int word = 0; word < 2; ++word) {
-    std::uint64_t v = rng();
-    for (int i = 0; i < 16; ++i) {
-      out += kHex[v & 0xf];
-      v >>= 4;
-    }
-  }
-}
+using bklit::bench::append_event_id;
+using bklit::bench::message_type;
 
 asio::awaitable<void> refuse(beast::tcp_stream& stream, http::status status,
                              std::string_view reason, unsigned version) {
