@@ -302,6 +302,8 @@ void Server::stop() {
     if (t.joinable()) t.join();
   }
   impl_->threads.clear();
+  // Connections still open hold their sessions and the sessions them: let go of both.
+  for (auto& c : impl_->websockets.snapshot()) c->abandon();
   impl_->websockets.clear();
 }
 

@@ -22,17 +22,17 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
-void WsRegistry::add(const std::shared_ptr<WsConnection>& c) {
+void WsRegistry::add(const std::shared_ptr<WsServerConnection>& c) {
   std::lock_guard lock(mu_);
   open_.insert(c);
 }
 
-void WsRegistry::remove(const std::shared_ptr<WsConnection>& c) {
+void WsRegistry::remove(const std::shared_ptr<WsServerConnection>& c) {
   std::lock_guard lock(mu_);
   open_.erase(c);
 }
 
-std::vector<std::shared_ptr<WsConnection>> WsRegistry::snapshot() const {
+std::vector<std::shared_ptr<WsServerConnection>> WsRegistry::snapshot() const {
   std::lock_guard lock(mu_);
   return {open_.begin(), open_.end()};
 }
@@ -61,7 +61,7 @@ std::vector<char>& thread_read_buffer(std::size_t needed) {
   return buffer;
 }
 
-class WsConnectionImpl final : public WsConnection,
+class WsConnectionImpl final : public WsServerConnection,
                                public std::enable_shared_from_this<WsConnectionImpl> {
  public:
   WsConnectionImpl(tcp::socket socket, std::string ip, const WsLimits& limits, WsRegistry& registry)
@@ -101,6 +101,8 @@ class WsConnectionImpl final : public WsConnection,
   }
 
   const std::string& remote_ip() const override { return ip_; }
+
+  void abandon() override { session_.reset(); }
 
   // Runs on the thread that read the upgrade request, which is the socket's strand.
   void start(std::string early_bytes, const std::string& accept_key, const HttpRequest& request,

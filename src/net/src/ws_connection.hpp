@@ -26,18 +26,27 @@ struct WsLimits {
   std::size_t close_drain_bytes = std::size_t{16} << 20;
 };
 
+// A connection as the server sees it: the application's interface, and a way to let go of
+// the session when the server stops with the connection still open.
+class WsServerConnection : public WsConnection {
+ public:
+  // Only once the I/O threads have stopped: drops the session (which holds the connection
+  // in turn), so neither outlives the server.
+  virtual void abandon() = 0;
+};
+
 // The open connections, for close_websockets() and open_websockets().
 class WsRegistry {
  public:
-  void add(const std::shared_ptr<WsConnection>& c);
-  void remove(const std::shared_ptr<WsConnection>& c);
-  std::vector<std::shared_ptr<WsConnection>> snapshot() const;
+  void add(const std::shared_ptr<WsServerConnection>& c);
+  void remove(const std::shared_ptr<WsServerConnection>& c);
+  std::vector<std::shared_ptr<WsServerConnection>> snapshot() const;
   std::size_t size() const;
   void clear();
 
  private:
   mutable std::mutex mu_;
-  std::set<std::shared_ptr<WsConnection>> open_;
+  std::set<std::shared_ptr<WsServerConnection>> open_;
 };
 
 // Asks `handlers.websocket` for the session of an upgrade request that has been checked
