@@ -1,6 +1,6 @@
 #pragma once
 // What both WebSocket ceiling servers (ws_ceiling_server.cpp, net_ceiling_server.cpp) need
-// of the SDK protocol (docs/protocol.md): the message type, and an event id of bklit's shape.
+// of the SDK protocol (docs/protocol.md): the reply bklit sends to each message.
 
 #include <cstdint>
 #include <random>
@@ -28,6 +28,21 @@ inline void append_event_id(std::string& out) {
     std::uint64_t v = rng();
     for (int i = 0; i < 16; ++i, v >>= 4) out += kHex[v & 0xf];
   }
+}
+
+// What bklit answers to an SDK message of `frame`: auth_success, an ack, or an error frame.
+inline std::string reply_to(std::string_view frame) {
+  const auto type = message_type(frame);
+  if (type == "auth") return R"({"type":"auth_success"})";
+  if (type == "pageview" || type == "event") {
+    std::string reply = R"({"type":"ack","messageType":")";
+    reply += type;
+    reply += R"(","eventId":")";
+    append_event_id(reply);
+    reply += R"("})";
+    return reply;
+  }
+  return R"({"type":"error","code":"unknown_type","message":"unknown message type"})";
 }
 
 }  // namespace bklit::bench

@@ -21,9 +21,6 @@
 
 namespace {
 
-using bklit::bench::append_event_id;
-using bklit::bench::message_type;
-
 class AckSession : public bklit::net::WsSession {
  public:
   AckSession(std::shared_ptr<bklit::net::WsConnection> conn, std::string session_id)
@@ -33,20 +30,7 @@ class AckSession : public bklit::net::WsSession {
     conn_->send_text(R"({"type":"connected","sessionId":")" + session_id_ + "\"}");
   }
   void on_text(std::string message) override {
-    auto type = message_type(message);
-    std::string reply;
-    if (type == "auth") {
-      reply = R"({"type":"auth_success"})";
-    } else if (type == "pageview" || type == "event") {
-      reply = R"({"type":"ack","messageType":")";
-      reply += type;
-      reply += R"(","eventId":")";
-      append_event_id(reply);
-      reply += R"("})";
-    } else {
-      reply = R"({"type":"error","code":"unknown_type","message":"unknown message type"})";
-    }
-    replies_.push_back(std::move(reply));
+    replies_.push_back(bklit::bench::reply_to(message));
   }
   void on_binary(std::size_t /*bytes*/) override {}
   void on_read_idle() override {

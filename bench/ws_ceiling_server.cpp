@@ -56,9 +56,6 @@ std::string_view query_param(std::string_view target, std::string_view name) {
   return {};
 }
 
-using bklit::bench::append_event_id;
-using bklit::bench::message_type;
-
 asio::awaitable<void> refuse(beast::tcp_stream& stream, http::status status,
                              std::string_view reason, unsigned version) {
   http::response<http::string_body> res{status, version};
@@ -111,20 +108,8 @@ asio::awaitable<void> serve(tcp::socket socket) {
       continue;
     }
     auto data = frames.cdata();
-    std::string_view type =
-        message_type(std::string_view(static_cast<const char*>(data.data()), data.size()));
-    reply.clear();
-    if (type == "auth") {
-      reply = R"({"type":"auth_success"})";
-    } else if (type == "pageview" || type == "event") {
-      reply = R"({"type":"ack","messageType":")";
-      reply += type;
-      reply += R"(","eventId":")";
-      append_event_id(reply);
-      reply += R"("})";
-    } else {
-      reply = R"({"type":"error","code":"unknown_type","message":"unknown message type"})";
-    }
+    reply = bklit::bench::reply_to(
+        std::string_view(static_cast<const char*>(data.data()), data.size()));
     frames.consume(frames.size());
     if (auto [wec, wn] = co_await ws.async_write(asio::buffer(reply), kNoThrow); wec) co_return;
   }

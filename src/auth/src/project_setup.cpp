@@ -21,7 +21,6 @@ constexpr const char* kDomainHint =
 
 using core::trim;
 
-
 core::Error domain_error(const std::string& what) {
   return core::make_error("invalid_domain", "The domain " + what + "; " + kDomainHint + ".");
 }

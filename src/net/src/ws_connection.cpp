@@ -129,10 +129,7 @@ class WsConnectionImpl final : public WsServerConnection,
     last_read_ = Clock::now();
     asio::co_spawn(socket_.get_executor(), watch_idle(), asio::detached);
     session_->on_open();
-    if (!early_bytes.empty()) {
-      tail_ = std::move(early_bytes);
-      consume(nullptr, 0);
-    }
+    if (!early_bytes.empty()) consume(early_bytes.data(), early_bytes.size());
     asio::co_spawn(socket_.get_executor(), run(), asio::detached);
   }
 
@@ -275,15 +272,8 @@ class WsConnectionImpl final : public WsServerConnection,
     consume(buffer.data(), keep + n);
   }
 
-  // Parses frames from `data` (or from tail_ when data is null) and keeps the unfinished
-  // rest in tail_.
+  // Parses frames from `data` (unmasking in place) and keeps the unfinished rest in tail_.
   void consume(char* data, std::size_t size) {
-    std::string local;
-    if (data == nullptr) {
-      local.swap(tail_);
-      data = local.data();
-      size = local.size();
-    }
     std::size_t pos = 0;
     while (pos < size && !gone_) {
       if (skip_ > 0) {  // payload of a frame we refused or no longer care about
@@ -311,7 +301,6 @@ class WsConnectionImpl final : public WsServerConnection,
       if (is_data && h.payload_length + message_.size() > limits_.max_message_bytes) {
         pos += h.header_length;
         skip_ = h.payload_length;
-        too_big_ = true;
         start_close(ws::kCloseTooBig,
                     "message larger than " + std::to_string(limits_.max_message_bytes) + " bytes");
         continue;
@@ -448,7 +437,6 @@ class WsConnectionImpl final : public WsServerConnection,
   std::uint64_t skip_ = 0;
   bool in_message_ = false;
   bool message_text_ = false;
-  bool too_big_ = false;
 
   bool paused_ = false;
   bool close_queued_ = false;  // our close frame is queued: nothing else is sent
