@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "bklit/core/log.hpp"
+#include "bklit/core/thread_name.hpp"
 #include "ws_connection.hpp"
 #include "ws_frame.hpp"
 
@@ -275,7 +276,10 @@ void Server::start() {
               ? i.options.threads
               : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   for (int t = 0; t < n; ++t) {
-    i.threads.emplace_back([&i] { i.ioc.run(); });
+    i.threads.emplace_back([&i, t] {
+      core::name_this_thread("bklit-io-" + std::to_string(t));
+      i.ioc.run();
+    });
   }
 }
 

@@ -1,7 +1,6 @@
 #include "bklit/pipeline/worker.hpp"
 
-#include <pthread.h>
-
+#include "bklit/core/thread_name.hpp"
 #include "worker_loop.hpp"
 
 namespace bklit::pipeline {
@@ -17,7 +16,7 @@ void Worker::start() {
   if (thread_.joinable()) return;
   thread_ = std::thread([this] {
     // Named for per-thread CPU figures (top -H, /proc/<pid>/task/*/comm).
-    pthread_setname_np(pthread_self(), "bklit-worker");
+    core::name_this_thread("bklit-worker");
     loop_->run();
   });
 }

@@ -1,7 +1,5 @@
 #include "worker_loop.hpp"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <exception>
 #include <iterator>
@@ -9,6 +7,7 @@
 
 #include "bklit/core/clock.hpp"
 #include "bklit/core/log.hpp"
+#include "bklit/core/thread_name.hpp"
 #include "utc_month.hpp"
 
 namespace bklit::pipeline {
@@ -78,7 +77,7 @@ void Worker::Loop::sleep_for(std::chrono::milliseconds delay) {
 
 void Worker::Loop::run() {
   writer_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "bklit-store-wr");
+    core::name_this_thread("bklit-store-wr");
     writer_run();
   });
   try {

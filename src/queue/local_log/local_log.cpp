@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "bklit/core/log.hpp"
+#include "bklit/core/thread_name.hpp"
 #include "local_log/record_format.hpp"
 
 namespace bklit::queue {
@@ -37,7 +38,10 @@ LocalLog::LocalLog(LocalLogOptions options, RecoveredLog recovered)
       acked_seq_(recovered.acked_seq),
       dead_letter_file_(dir_fd_.get()) {
   backlog_bytes_.store(recovered.backlog_bytes);
-  writer_ = std::thread([this] { writer_loop(); });
+  writer_ = std::thread([this] {
+    core::name_this_thread("bklit-log-wr");
+    writer_loop();
+  });
 }
 
 LocalLog::~LocalLog() { close(); }

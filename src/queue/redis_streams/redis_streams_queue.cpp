@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "bklit/core/log.hpp"
+#include "bklit/core/thread_name.hpp"
 
 namespace bklit::queue {
 
@@ -118,7 +119,10 @@ RedisStreamsQueue::RedisStreamsQueue(RedisStreamsOptions options)
   appender_ = std::make_unique<StreamAppender>(options_.redis, keys_, options_.shards,
                                                options_.max_backlog_bytes,
                                                options_.max_pending_bytes, std::move(hooks));
-  maintenance_ = std::thread([this] { maintenance_loop(); });
+  maintenance_ = std::thread([this] {
+    core::name_this_thread("bklit-rs-maint");
+    maintenance_loop();
+  });
 }
 
 RedisStreamsQueue::~RedisStreamsQueue() { close(); }

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "bklit/core/log.hpp"
+#include "bklit/core/thread_name.hpp"
 
 namespace bklit::queue::redis_streams {
 
@@ -18,7 +19,10 @@ StreamAppender::StreamAppender(net::RedisOptions redis, Keys keys, std::uint32_t
       max_backlog_bytes_(max_backlog_bytes),
       max_pending_bytes_(max_pending_bytes),
       hooks_(std::move(hooks)),
-      thread_([this] { run(); }) {}
+      thread_([this] {
+        core::name_this_thread("bklit-rs-append");
+        run();
+      }) {}
 
 StreamAppender::~StreamAppender() { close(); }
 

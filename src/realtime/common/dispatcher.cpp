@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "bklit/core/log.hpp"
+#include "bklit/core/thread_name.hpp"
 
 namespace bklit::realtime::detail {
 namespace {
@@ -15,7 +16,10 @@ thread_local const Dispatcher* current_dispatcher = nullptr;
 }  // namespace
 
 Dispatcher::Dispatcher(std::size_t queue_capacity)
-    : capacity_(std::max<std::size_t>(queue_capacity, 1)), thread_([this] { run(); }) {}
+    : capacity_(std::max<std::size_t>(queue_capacity, 1)), thread_([this] {
+        core::name_this_thread("bklit-live");
+        run();
+      }) {}
 
 Dispatcher::~Dispatcher() { stop(); }
 

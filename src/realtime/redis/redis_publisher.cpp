@@ -5,6 +5,7 @@
 
 #include "bklit/core/backoff.hpp"
 #include "bklit/core/log.hpp"
+#include "bklit/core/thread_name.hpp"
 
 namespace bklit::realtime::detail {
 namespace {
@@ -19,7 +20,10 @@ RedisPublisher::RedisPublisher(std::unique_ptr<net::RedisConnection> connection,
     : connection_(std::move(connection)),
       prefix_(std::move(prefix)),
       capacity_(std::max<std::size_t>(queue_capacity, 1)),
-      thread_([this] { run(); }) {}
+      thread_([this] {
+        core::name_this_thread("bklit-live-pub");
+        run();
+      }) {}
 
 RedisPublisher::~RedisPublisher() { stop(); }
 

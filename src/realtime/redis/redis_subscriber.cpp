@@ -6,6 +6,7 @@
 
 #include "bklit/core/backoff.hpp"
 #include "bklit/core/log.hpp"
+#include "bklit/core/thread_name.hpp"
 
 namespace bklit::realtime::detail {
 namespace {
@@ -23,7 +24,10 @@ RedisSubscriber::RedisSubscriber(const net::RedisOptions& options, std::string p
     : connection_(std::make_unique<net::RedisConnection>(options)),
       prefix_(std::move(prefix) + ":"),
       dispatcher_(std::move(dispatcher)),
-      thread_([this] { run(); }) {}
+      thread_([this] {
+        core::name_this_thread("bklit-live-sub");
+        run();
+      }) {}
 
 RedisSubscriber::~RedisSubscriber() { stop(); }
 

@@ -10,13 +10,18 @@
 #include <thread>
 #include <vector>
 
+#include "bklit/core/thread_name.hpp"
+
 namespace bklit::core {
 
 class ThreadPool {
  public:
   ThreadPool(std::size_t threads, std::size_t max_queued) : max_queued_(max_queued) {
     for (std::size_t i = 0; i < threads; ++i) {
-      workers_.emplace_back([this] { run(); });
+      workers_.emplace_back([this] {
+        name_this_thread("bklit-blocking");
+        run();
+      });
     }
   }
   ~ThreadPool() { shutdown(); }
