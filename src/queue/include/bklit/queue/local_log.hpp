@@ -5,9 +5,12 @@
 // process is refused), segment files "<first seq, 20 digits>.log" of CRC-32C framed records,
 // and "ack" (the consumer's durable position).
 //
-// Durability: append() hands the payloads to a writer thread, which gathers every append
-// that arrives within group_commit_window (or until about 1 MiB is pending) into one write()
-// and one fdatasync(), then runs the callbacks in append order. A segment is fdatasync'ed
+// Durability: append() hands the payloads to a writer thread, which writes everything
+// pending as one write() and one fdatasync(), then runs the callbacks in append order.
+// Appends that arrive while an fdatasync runs share the next one (group commit without a
+// timer: the batch grows with the load). group_commit_window adds an optional wait before
+// each write, ended early once about 1 MiB is pending; 0 (the default) is measured to be
+// best on a disk whose fdatasync takes milliseconds (bench/README.md, "Group commit"). A segment is fdatasync'ed
 // before the next one is created, and the directory is fsync'ed after each creation.
 //
 // Recovery policy at open:
@@ -47,7 +50,7 @@ namespace bklit::queue {
 struct LocalLogOptions {
   std::string dir;
   std::size_t segment_bytes = std::size_t{64} << 20U;
-  std::chrono::microseconds group_commit_window{2000};
+  std::chrono::microseconds group_commit_window{0};
   // Appended but not yet acked bytes (frames included) above which append() answers
   // kOverloaded and stores nothing.
   std::uint64_t max_backlog_bytes = std::uint64_t{4} << 30U;
