@@ -1,6 +1,7 @@
 // A record that does not decode, in the middle of a queue backlog, neither blocks the queue
 // nor takes the records around it down: they are stored, and the bad one is listed by
-// `bklit admin dead-letters`. Once with the local log, once with Redis Streams.
+// `bklit admin dead-letters`. Once with the local log, once with Redis Streams; and a local
+// log frame damaged on disk, which the queue itself sets aside.
 //
 // The backlog is written while the server is stopped, the way an older or damaged writer
 // would leave it: good records are copies of ones the server wrote (with new event ids),
@@ -178,6 +179,59 @@ describe('a corrupt record in the middle of a backlog', () => {
     await server.stop();
     server = null;
   });
+
+  test('local log: a frame damaged on disk is set aside and the records after it stored',
+    async () => {
+      server = await startServer({ projects: [{ name: 'Shop', domain: 'shop.example' }] });
+      const project = server.projects[0];
+      const { dataDir } = server;
+      await sendPageviews(server, project, ['/a', '/b', '/c']);
+      await waitForTotals(server, project, { pageviews: 3 }, { timeoutMs: 60000 });
+      await server.stop();
+
+      // Three more records, the middle one with a payload byte flipped after its CRC was
+      // computed (what a disk that damages synced data leaves).
+      const segment = activeSegment(dataDir);
+      const frames = readFrames(segment);
+      const last = frames.at(-1).seq;
+      const damaged = frame(last + 2, withNewEventId(frames[1].payload, 5));
+      damaged[16 + 40] ^= 0x20;
+      fs.appendFileSync(segment, Buffer.concat([
+        frame(last + 1, withNewEventId(frames[0].payload, 4)),
+        damaged,
+        frame(last + 3, withNewEventId(frames[2].payload, 6)),
+      ]));
+
+      server = new BklitServer(dataDir, {});
+      await server.start();
+      await waitForTotals(server, project, { pageviews: 5 }, { timeoutMs: 60000 });
+      const ready = await pollUntil(() => readyz(server), (r) => r.queue_damaged_records === 1,
+        { what: 'one damaged record in /readyz' });
+      assert.equal(ready.status, 'ready');
+      assert.equal(ready.dead_letters, 0, 'the worker never saw it');
+
+      const check = () => {
+        const json = JSON.parse(deadLetters(['--data-dir', dataDir, '--json']));
+        assert.equal(json.dead_letters.length, 1);
+        const [letter] = json.dead_letters;
+        assert.equal(letter.seq, last + 2);
+        assert.equal(letter.size, damaged.length);
+        assert.equal(letter.payload_hex, damaged.toString('hex'));
+        assert.match(letter.reason, new RegExp(`^damaged on disk: CRC mismatch in segment ` +
+          `\\d{20}\\.log at bytes \\d+-\\d+; lost record \\(seq\\): ${last + 2};`));
+      };
+      check();
+
+      // A restart stores nothing twice and lists the dead letter once.
+      await server.stop();
+      server = new BklitServer(dataDir, {});
+      await server.start();
+      await sendPageviews(server, project, ['/d']);
+      await waitForTotals(server, project, { pageviews: 6 }, { timeoutMs: 60000 });
+      check();
+      await server.stop();
+      server = null;
+    });
 
   test('Redis Streams: the rest is stored and the bad one is listed', async () => {
     const redis = await new RedisServer().start();

@@ -19,6 +19,8 @@ Readiness check_readiness(const ReadinessDeps& deps) {
     bool healthy = deps.queue->healthy();
     ok = ok && healthy;
     doc["queue"] = healthy;
+    // Records the queue found damaged in its own files and set aside (docs/records.md).
+    doc["queue_damaged_records"] = deps.queue->damaged_records();
   }
   if (deps.analytics != nullptr) {
     bool healthy = false;

@@ -1,5 +1,7 @@
 #include "bklit/net/server.hpp"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -15,6 +17,7 @@
 #include <optional>
 #include <thread>
 
+#include "bklit/core/ids.hpp"
 #include "bklit/core/log.hpp"
 #include "bklit/core/thread_name.hpp"
 #include "ws_connection.hpp"
@@ -79,6 +82,31 @@ bool has_token(std::string_view list, std::string_view token) {
 bool is_upgrade(const http::request<http::string_body>& req) {
   return req.method() == http::verb::get && has_token(req[http::field::connection], "upgrade") &&
          has_token(req[http::field::upgrade], "websocket");
+}
+
+// A request's answer, which its handler may give from another thread.
+struct Pending {
+  explicit Pending(const asio::any_io_executor& ex) : timer(ex) {}
+  std::mutex mu;
+  std::optional<HttpResponse> response;
+  asio::steady_timer timer;
+};
+
+// A handler that throws is a server error: the client gets the one error shape
+// (core/error_json.hpp) with a fresh request id, which the log line carries too, so that a
+// report can be matched with the log (docs/api.md, "Errors"). An answer the handler already
+// gave before throwing stands.
+void answer_handler_failure(Pending& pending, std::string_view method, std::string_view path,
+                            std::string_view what) {
+  std::string request_id = core::random_hex(8);
+  core::log::error(fmt::format("HTTP handler for {} {} failed (request_id={}): {}", method, path,
+                               request_id, what));
+  std::lock_guard lock(pending.mu);
+  if (pending.response) return;
+  HttpResponse res = HttpResponse::error(
+      500, "internal_error", "the server failed while handling this request", request_id);
+  res.headers.emplace_back("X-Request-Id", request_id);
+  pending.response = std::move(res);
 }
 
 }  // namespace
@@ -184,16 +212,12 @@ asio::awaitable<void> Server::Impl::serve_http(tcp::socket socket) {
       co_return;
     }
     // The handler may answer from another thread: wait for its answer on a timer.
-    struct Pending {
-      explicit Pending(asio::any_io_executor ex) : timer(ex) {}
-      std::mutex mu;
-      std::optional<HttpResponse> response;
-      asio::steady_timer timer;
-    };
     auto pending = std::make_shared<Pending>(stream.get_executor());
     pending->timer.expires_after(std::chrono::hours(24));
     bool keep_alive = req.keep_alive();
     unsigned version = req.version();
+    std::string method = app_req.method;
+    std::string path = app_req.path;
     try {
       handlers.http(std::move(app_req), [pending](HttpResponse res) {
         {
@@ -203,11 +227,9 @@ asio::awaitable<void> Server::Impl::serve_http(tcp::socket socket) {
         asio::post(pending->timer.get_executor(), [pending] { pending->timer.cancel(); });
       });
     } catch (const std::exception& e) {
-      core::log::error(std::string("HTTP handler failed: ") + e.what());
-      std::lock_guard lock(pending->mu);
-      if (!pending->response) {
-        pending->response = HttpResponse::error(500, "internal_error", "internal error");
-      }
+      answer_handler_failure(*pending, method, path, e.what());
+    } catch (...) {
+      answer_handler_failure(*pending, method, path, "an exception that is not a std::exception");
     }
     for (;;) {
       {

@@ -30,6 +30,10 @@
 
 namespace bklit::queue::local_log {
 
+// The reason stored with the dead letter of a damaged stretch: what failed, where, and the
+// seqs of the records lost with it.
+std::string damage_reason(const Damage& damage);
+
 class LocalLog final : public EventQueue {
  public:
   LocalLog(LocalLogOptions options, RecoveredLog recovered);
@@ -42,6 +46,7 @@ class LocalLog final : public EventQueue {
   void ack(std::uint32_t shard, std::uint64_t up_to_seq) override;
   void dead_letter(std::vector<DeadLetter> letters) override;
   std::vector<DeadLetter> dead_letters(std::size_t limit) const override;
+  std::uint64_t damaged_records() const override { return damaged_records_.load(); }
   std::uint64_t backlog_bytes() const override;
   bool healthy() const override;
   void close() override;
@@ -66,7 +71,13 @@ class LocalLog final : public EventQueue {
   void publish(std::vector<PendingAppend>& batch, std::uint64_t first_seq, std::uint64_t last_seq);
   void release_backlog(std::uint64_t up_to_seq);
   void delete_acked_segments(std::uint64_t up_to_seq);
-  void read_from_disk(std::uint64_t from, std::uint64_t to, std::vector<QueueRecord>& out);
+  // Appends the records in [from, to] that are intact and returns the seq after the last one
+  // it handled (delivered, or lost to damage and set aside as a dead letter). Records after
+  // disk_last (the in-memory tail) are never declared lost.
+  std::uint64_t read_from_disk(std::uint64_t from, std::uint64_t to, std::uint64_t disk_last,
+                               std::vector<QueueRecord>& out);
+  // Stores the damaged records as one dead letter; false (logged) when that failed.
+  bool set_aside(const Damage& damage);
 
   const LocalLogOptions options_;
   UniqueFd dir_fd_;
@@ -100,7 +111,8 @@ class LocalLog final : public EventQueue {
   std::mutex poll_mu_;
   SegmentReader reader_;
   std::vector<SegmentInfo> segments_snapshot_;
-  bool read_failed_ = false;
+  bool read_error_logged_ = false;  // an I/O error is logged once until a read succeeds
+  std::atomic<std::uint64_t> damaged_records_{0};
 
   std::mutex tail_mu_;
   std::condition_variable tail_cv_;

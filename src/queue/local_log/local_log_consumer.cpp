@@ -22,49 +22,81 @@ std::vector<QueueRecord> LocalLog::poll(std::size_t max_records, std::chrono::mi
   const auto deadline = std::chrono::steady_clock::now() +
                         std::min<std::chrono::milliseconds>(wait, std::chrono::hours(24));
   const auto ready = [this] { return closed_ || consumer_next_ <= durable_last_; };
-  if (read_failed_) {
-    // Still honour `wait`, so a consumer retrying in a loop does not spin.
-    tail_cv_.wait_until(lock, deadline, [this] { return closed_; });
-    return out;
-  }
-  if (!tail_cv_.wait_until(lock, deadline, ready) || closed_) return out;
+  for (;;) {
+    if (!tail_cv_.wait_until(lock, deadline, ready) || closed_) return out;
 
-  if (consumer_next_ >= tail_first_) {
-    const std::size_t n = std::min<std::size_t>(max_records, tail_.size());
-    out.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      tail_bytes_ -= frame_bytes(tail_.front().payload.size());
-      out.push_back(std::move(tail_.front()));
-      tail_.pop_front();
+    if (consumer_next_ >= tail_first_) {
+      const std::size_t n = std::min<std::size_t>(max_records, tail_.size());
+      out.reserve(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        tail_bytes_ -= frame_bytes(tail_.front().payload.size());
+        out.push_back(std::move(tail_.front()));
+        tail_.pop_front();
+      }
+      tail_first_ += n;
+      consumer_next_ += n;
+      return out;
     }
-    tail_first_ += n;
-    consumer_next_ += n;
-    return out;
+    // The consumer is behind the in-memory tail (after a restart or a long stall).
+    const std::uint64_t from = consumer_next_;
+    const std::uint64_t disk_last = tail_first_ - 1;
+    const std::uint64_t to = std::min<std::uint64_t>(disk_last, from + max_records - 1);
+    lock.unlock();
+    const std::uint64_t next = read_from_disk(from, to, disk_last, out);
+    lock.lock();
+    consumer_next_ = next;
+    if (!out.empty()) return out;
+    if (next == from) {
+      // Nothing could be read (an I/O error, logged): still honour `wait`, so a consumer
+      // retrying in a loop does not spin.
+      tail_cv_.wait_until(lock, deadline, [this] { return closed_; });
+      return out;
+    }
+    // Only damaged records were there, now set aside: go on to the next ones.
   }
-  // The consumer is behind the in-memory tail (after a restart or a long stall).
-  const std::uint64_t from = consumer_next_;
-  const std::uint64_t to = std::min<std::uint64_t>(tail_first_ - 1, from + max_records - 1);
-  lock.unlock();
-  read_from_disk(from, to, out);
-  lock.lock();
-  consumer_next_ = from + out.size();
-  return out;
 }
 
-void LocalLog::read_from_disk(std::uint64_t from, std::uint64_t to, std::vector<QueueRecord>& out) {
+std::uint64_t LocalLog::read_from_disk(std::uint64_t from, std::uint64_t to,
+                                       std::uint64_t disk_last, std::vector<QueueRecord>& out) {
   {
     std::lock_guard lock(seg_mu_);
     segments_snapshot_.assign(segments_.begin(), segments_.end());
   }
   out.reserve(static_cast<std::size_t>(to - from + 1));
-  auto status = reader_.read(from, to, segments_snapshot_, out);
-  if (!status) {
-    // Stop delivering rather than skip: the records after the damage stay unacked and the
-    // growing backlog makes the problem visible in /readyz too.
-    read_failed_ = true;
-    core::log::error(fmt::format("queue: cannot read record {}: {}; delivery stopped",
-                                 from + out.size(), status.error().message));
+  std::uint64_t seq = from;
+  while (seq <= to) {
+    auto damage = reader_.read(seq, to, segments_snapshot_, out);
+    if (!damage) {
+      // The records from here on stay unacked; the next poll tries again.
+      if (!read_error_logged_) {
+        core::log::error(fmt::format("queue: cannot read record {}: {}; retrying",
+                                     out.empty() ? seq : out.back().seq + 1,
+                                     damage.error().message));
+        read_error_logged_ = true;
+      }
+      break;
+    }
+    read_error_logged_ = false;
+    if (!damage->has_value()) return to + 1;
+    Damage& d = **damage;
+    // Records before `seq` were handled before (delivered, or set aside by an earlier poll).
+    d.first_seq = std::max(d.first_seq, seq);
+    // Records past disk_last may still be intact in memory: only the ones before are lost
+    // here, and reading starts afresh after them.
+    const bool cut = d.last_seq > disk_last;
+    if (cut) d.last_seq = disk_last;
+    // Delivery goes on after the damage only once its records are set aside durably; until
+    // then they are neither delivered nor skipped.
+    if (!set_aside(d)) break;
+    if (cut) {
+      reader_.forget();
+    } else {
+      reader_.skip(d);
+    }
+    seq = d.last_seq + 1;
   }
+  // The first record not handled: after what was delivered and the damage set aside.
+  return out.empty() ? seq : std::max(seq, out.back().seq + 1);
 }
 
 void LocalLog::ack(std::uint32_t shard, std::uint64_t up_to_seq) {

@@ -81,23 +81,38 @@ void remove_segment(int dir_fd, std::uint64_t first_seq) {
 
 core::Status truncate_torn_tail(int dir_fd, const std::string& dir, const SegmentScan& scan) {
   const std::string name = segment_file_name(scan.first_seq);
-  const std::string message = fmt::format(
+  core::log::warn(fmt::format(
       "queue: segment {}/{} ends in a torn write ({} at byte {}); truncating {} bytes", dir, name,
-      scan.break_reason, scan.valid_bytes, scan.file_bytes - scan.valid_bytes);
-  if (scan.intact_frames_after_break > 0) {
-    core::log::error(fmt::format(
-        "{} that include {} intact-looking records after the break: the disk may have damaged "
-        "synced data",
-        message, scan.intact_frames_after_break));
-  } else {
-    core::log::warn(message);
-  }
+      scan.tail_reason, scan.valid_bytes, scan.file_bytes - scan.valid_bytes));
   UniqueFd fd(::openat(dir_fd, name.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd.valid()) return io_error("open", name, errno);
   if (::ftruncate(fd.get(), static_cast<off_t>(scan.valid_bytes)) != 0) {
     return io_error("truncate", name, errno);
   }
   return sync_data(fd.get(), name);
+}
+
+// One line per damaged stretch: the records in it are set aside as a dead letter when the
+// consumer reaches them (LocalLog::read_from_disk), those already acked are gone anyway.
+void log_damage(const std::string& dir, const SegmentScan& scan, std::uint64_t acked_seq) {
+  const std::string name = segment_file_name(scan.first_seq);
+  for (const DamagedStretch& d : scan.damaged) {
+    const std::string seqs = d.first_seq == d.last_seq
+                                 ? fmt::format("record {}", d.first_seq)
+                                 : fmt::format("records {}-{}", d.first_seq, d.last_seq);
+    std::string records;
+    if (d.last_seq < d.first_seq) {
+      records = "no record is lost";
+    } else if (d.last_seq <= acked_seq) {
+      records = seqs + " had been processed already";
+    } else {
+      records = seqs + " (lost) become a dead letter when the consumer reaches them";
+    }
+    core::log::error(fmt::format(
+        "queue: segment {}/{} is damaged at bytes {}-{} ({}): the disk damaged synced data; {}; "
+        "the records after it are delivered",
+        dir, name, d.offset, d.offset + d.bytes, d.reason, records));
+  }
 }
 
 }  // namespace
@@ -146,29 +161,28 @@ core::Result<RecoveredLog> recover_log(const LocalLogOptions& options) {
 
   for (std::size_t i = 0; i < firsts.size(); ++i) {
     const bool last = i + 1 == firsts.size();
-    auto scan = scan_segment(dir_fd, firsts[i], log.acked_seq, last);
+    auto scan = scan_segment(dir_fd, firsts[i], log.acked_seq, last ? 0 : firsts[i + 1]);
     if (!scan) return scan.error();
     const std::string name = segment_file_name(firsts[i]);
-    if (!last && !scan->intact()) {
-      return corrupt(fmt::format(
-          "segment {}/{} is damaged at byte {} ({}); it was fully synced, so this is disk "
-          "damage: repair or move the file",
-          options.dir, name, scan->valid_bytes, scan->break_reason));
+    log_damage(options.dir, *scan, log.acked_seq);
+    if (!last && scan->torn()) {
+      return corrupt(
+          fmt::format("segment {}/{} shrank while it was read at open", options.dir, name));
     }
-    if (!last && scan->next_seq() != firsts[i + 1]) {
+    if (!last && scan->next_seq != firsts[i + 1]) {
       return corrupt(
           fmt::format("segment {}/{} ends before record {} but the next segment starts "
                       "at {}",
-                      options.dir, name, scan->next_seq(), firsts[i + 1]));
+                      options.dir, name, scan->next_seq, firsts[i + 1]));
     }
-    if (last && !scan->intact()) {
+    if (last && scan->torn()) {
       st = truncate_torn_tail(dir_fd, options.dir, *scan);
       if (!st) return st.error();
     }
-    log.segments.push_back(SegmentInfo{scan->first_seq, scan->next_seq() - 1, scan->valid_bytes});
+    log.segments.push_back(SegmentInfo{scan->first_seq, scan->next_seq - 1, scan->valid_bytes});
     if (scan->unacked_bytes > 0) {
       log.backlog_spans.push_back(BacklogSpan{std::max(scan->first_seq, log.acked_seq + 1),
-                                              scan->next_seq() - 1, scan->unacked_bytes});
+                                              scan->next_seq - 1, scan->unacked_bytes});
       log.backlog_bytes += scan->unacked_bytes;
     }
   }

@@ -44,6 +44,7 @@ TEST(Readiness, AnIngestReportsItsQueueOnly) {
   EXPECT_EQ(doc.at("status").as_string(), "ready");
   EXPECT_EQ(doc.at("role").as_string(), "ingest");
   EXPECT_TRUE(doc.at("queue").as_bool());
+  EXPECT_EQ(doc.at("queue_damaged_records").to_number<std::uint64_t>(), 0U);
   EXPECT_FALSE(doc.contains("store"));
   EXPECT_FALSE(doc.contains("worker"));
 

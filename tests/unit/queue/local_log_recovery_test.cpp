@@ -100,13 +100,22 @@ TEST_F(LocalLogRecovery, ZeroFilledTailIsCutAndCompleteRecordsKept) {
   }
 }
 
-TEST_F(LocalLogRecovery, DamageInTheMiddleOfTheLastSegmentNeverYieldsADamagedRecord) {
-  // Policy (see local_log.hpp): the last segment is cut at its first bad frame, even when
-  // intact records follow; the cut is logged as an error.
+TEST_F(LocalLogRecovery, DamageInTheMiddleOfTheLastSegmentLosesOnlyTheDamagedRecord) {
+  // Policy (see local_log.hpp): intact records after the damage are kept and delivered; the
+  // damaged one becomes a dead letter (local_log_damage_test.cpp covers that side).
   std::string damaged = original_;
   damaged[frame_bytes(12) + 100] ^= 0x01;  // inside the 300-byte second record
   write_file(segment_, damaged);
-  expect_recovers_prefix(options_, 1, "damaged second record");
+  const auto sample = sample_payloads();
+  auto log = open_or_fail(options_);
+  ASSERT_TRUE(log);
+  auto records = poll_all(*log);
+  EXPECT_EQ(seqs_of(records), (std::vector<std::uint64_t>{1, 3, 4}));
+  EXPECT_EQ(payloads_of(records), (std::vector<std::string>{sample[0], sample[2], sample[3]}));
+  ASSERT_EQ(log->dead_letters(10).size(), 1U);
+  EXPECT_EQ(log->dead_letters(10)[0].seq, 2U);
+  ASSERT_EQ(append_sync(*log, {"after recovery"}), AppendStatus::kDurable);
+  EXPECT_EQ(seqs_of(poll_all(*log)), std::vector<std::uint64_t>{5});
 }
 
 TEST_F(LocalLogRecovery, DamagedAckFileRefusesToOpen) {
@@ -147,23 +156,32 @@ class LocalLogOlderSegments : public ::testing::Test {
   std::vector<fs::path> files_;
 };
 
-TEST_F(LocalLogOlderSegments, DamagedRecordInAnOlderSegmentRefusesToOpen) {
+TEST_F(LocalLogOlderSegments, DamagedRecordInAnOlderSegmentOpensAndLosesOnlyThatRecord) {
   std::string bytes = read_file(files_[1]);
   bytes[bytes.size() / 2] ^= 0x10;
   write_file(files_[1], bytes);
-  auto log = open_local_log(options_);
-  ASSERT_FALSE(log);
-  EXPECT_EQ(log.error().code, "queue_corrupt");
-  EXPECT_NE(log.error().message.find(files_[1].filename().string()), std::string::npos)
-      << log.error().message;
+  auto log = open_or_fail(options_);
+  ASSERT_TRUE(log);
+  auto records = poll_all(*log);
+  EXPECT_EQ(records.size(), 19U);
+  auto letters = log->dead_letters(10);
+  ASSERT_EQ(letters.size(), 1U);
+  EXPECT_NE(letters[0].reason.find(files_[1].filename().string()), std::string::npos)
+      << letters[0].reason;
 }
 
-TEST_F(LocalLogOlderSegments, TruncatedOlderSegmentRefusesToOpen) {
+TEST_F(LocalLogOlderSegments, TruncatedOlderSegmentLosesItsPartialRecord) {
   std::string bytes = read_file(files_[0]);
   write_file(files_[0], bytes.substr(0, bytes.size() - 1));
-  auto log = open_local_log(options_);
-  ASSERT_FALSE(log);
-  EXPECT_EQ(log.error().code, "queue_corrupt");
+  const std::uint64_t lost = std::stoull(files_[1].filename().string().substr(0, 20)) - 1;
+  auto log = open_or_fail(options_);
+  ASSERT_TRUE(log);
+  auto records = poll_all(*log);
+  ASSERT_EQ(records.size(), 19U);
+  for (const auto& record : records) EXPECT_NE(record.seq, lost);
+  auto letters = log->dead_letters(10);
+  ASSERT_EQ(letters.size(), 1U);
+  EXPECT_EQ(letters[0].seq, lost);
 }
 
 TEST_F(LocalLogOlderSegments, MissingSegmentRefusesToOpen) {

@@ -17,8 +17,9 @@ struct QueueRecord {
   std::string payload;      // core::encode_event bytes
 };
 
-// A delivered record set aside because it cannot be processed (it does not decode), with
-// why. Kept by the queue until an operator removes it (docs/records.md "Dead letters").
+// A record set aside because it cannot be processed, with why: it does not decode, the
+// analytics engine rejects it, or (set aside by the local log itself) it was damaged on disk.
+// Kept by the queue until an operator removes it (docs/records.md "Dead letters").
 struct DeadLetter {
   std::int64_t time_ms = 0;  // Unix ms when it was set aside (set by the queue)
   std::uint32_t shard = 0;
@@ -74,6 +75,11 @@ class EventQueue {
   // Single-consumer queues never call it. Set before the first poll().
   using ShardChangeFn = std::function<void(std::uint32_t shard, bool acquired)>;
   virtual void on_shard_change(ShardChangeFn fn) { (void)fn; }
+
+  // Records this queue found damaged in its own storage since it opened, and set aside as
+  // dead letters itself instead of delivering them (the local log's CRC-32C check,
+  // docs/records.md "Damaged records in the local log"); 0 where storage cannot damage them.
+  virtual std::uint64_t damaged_records() const { return 0; }
 
   // Bytes appended but not yet acked (for readiness and back-pressure).
   virtual std::uint64_t backlog_bytes() const = 0;

@@ -13,27 +13,31 @@
 // best on a disk whose fdatasync takes milliseconds (bench/README.md, "Group commit"). A segment is fdatasync'ed
 // before the next one is created, and the directory is fsync'ed after each creation.
 //
-// Recovery policy at open:
-// - The last segment may end in a torn write (crash or power loss mid-batch): everything
-//   from its first partial, CRC-failing or out-of-sequence frame on is truncated, with a
-//   warning. Those bytes were never reported kDurable unless the disk itself lost or
-//   damaged synced data; when intact-looking frames follow the break (which hints at such
-//   damage rather than a torn write) the truncation is logged as an error, but open still
-//   succeeds so ingestion can resume.
-// - Any damage in an older segment (all of which were fully synced) or in the ack file, or a
-//   gap between segments, makes open fail with code "queue_corrupt" naming the file and
-//   offset. Nothing is skipped silently: an operator must repair or move the file.
-// - A record that fails its CRC when poll() reads it back later is logged as an error and
-//   stops delivery (poll returns nothing more) instead of being skipped.
-//
+// Recovery policy at open (docs/records.md, "Damaged records in the local log"):
+// - The last segment may end in a torn write (crash or power loss mid-batch): from its first
+//   partial, CRC-failing or out-of-sequence frame that no intact record follows, everything
+//   is truncated, with a warning. Those bytes were never reported kDurable unless the disk
+//   itself lost synced data.
+// - A damaged stretch that intact records follow (in any segment), or that runs to the end
+//   of an older segment (all of which were fully synced, so the next segment's name says
+//   where its records end), is disk damage: open logs it as an error and keeps going. The
+//   records in it are lost; the consumer sets them aside when it reaches them (below).
+// - A damaged ack file, a missing segment or a gap between segments (records missing without
+//   any bytes) makes open fail with code "queue_corrupt" naming the file: an operator must
+//   repair or move the file.
+// - When poll() reads a damaged stretch back from disk (found at open, or damaged since),
+//   the damaged bytes go to the dead letters with the lost seqs and the reason, durably, and
+//   delivery goes on with the next intact record; damaged_records() counts the lost records.
+//   Until the dead letter is stored, delivery waits at the damage (it retries on later polls).
+
 // Consumer model: one logical consumer (the worker). poll() hands out each record once per
 // process lifetime; ack(0, seq) durably records that every record up to seq is processed
 // (clamped to what poll has handed out) and deletes segments whose records are all acked.
 // After a restart, poll starts right after the last durable ack (at-least-once delivery).
 //
-// Dead letters: dead_letter() appends to the file "dead-letters" in `dir` and syncs it
-// before returning; they stay there until an operator deletes the file (while the log is
-// closed).
+// Dead letters: dead_letter() (and the set-aside of damaged records) appends to the file
+// "dead-letters" in `dir` and syncs it before returning; they stay there until an operator
+// deletes the file (while the log is closed).
 
 #include <chrono>
 #include <cstddef>
