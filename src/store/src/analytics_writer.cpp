@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <set>
 #include <utility>
 
@@ -138,15 +139,33 @@ std::vector<SessionRow> AnalyticsWriter::load_sessions(
     const std::string& project_id, const std::vector<std::string>& session_ids) {
   if (session_ids.empty()) return {};
   // A session that timed out and went on is stored as "<id>/<n>": return every
-  // generation, the worker keeps the newest.
-  std::string where =
+  // generation, the worker keeps the newest. The ids go out in chunks of at most
+  // kMaxIdBytes of SQL, because the engines refuse a statement longer than max_query_size
+  // (256 KiB by default) and one batch can hold tens of thousands of sessions (10 000
+  // sockets closing at once end 10 000 sessions).
+  constexpr std::size_t kMaxIdBytes = std::size_t{64} << 10U;
+  const std::string head =
       "project_id = " + sql::quote(project_id) + " AND splitByChar('/', session_id)[1] IN (";
-  for (std::size_t i = 0; i < session_ids.size(); ++i) {
-    if (i > 0) where.push_back(',');
-    sql::append_quoted(where, session_ids[i]);
+  std::vector<SessionRow> rows;
+  std::size_t i = 0;
+  while (i < session_ids.size()) {
+    std::string where = head;
+    bool first = true;
+    while (i < session_ids.size() && (first || where.size() - head.size() < kMaxIdBytes)) {
+      if (!first) where.push_back(',');
+      sql::append_quoted(where, session_ids[i++]);
+      first = false;
+    }
+    where.push_back(')');
+    auto part = load_where(where);
+    if (rows.empty()) {
+      rows = std::move(part);
+    } else {
+      rows.insert(rows.end(), std::make_move_iterator(part.begin()),
+                  std::make_move_iterator(part.end()));
+    }
   }
-  where.push_back(')');
-  return load_where(where);
+  return rows;
 }
 
 std::vector<SessionRow> AnalyticsWriter::load_active_sessions(std::int64_t since_ms) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 
 #include "bklit/core/clock.hpp"
 #include "bklit/store/row_writer.hpp"
@@ -111,6 +112,29 @@ TEST_P(WriterContract, EventsAndSessionsRoundTrip) {
   EXPECT_EQ(active[0].project_id, "p1");
   EXPECT_EQ(active[0].session_id, "s1");
   EXPECT_EQ(writer.load_active_sessions(0).size(), 4u);  // p1: s1, s2, s1/2; p2: s1
+}
+
+// One batch can end tens of thousands of sessions (every socket closing at once); their ids
+// exceed the engines' 256 KiB statement limit when sent in one IN list.
+TEST_P(WriterContract, LoadsMoreSessionsThanOneStatementCanName) {
+  AnalyticsWriter writer(store());
+  std::vector<SessionRow> rows;
+  std::vector<std::string> ids;
+  constexpr int kSessions = 12000;  // ~45 bytes of SQL each: ~540 KiB of ids
+  for (int i = 0; i < kSessions; ++i) {
+    std::string id = "1796202898484-many-sessions-in-one-batch-" + std::to_string(i);
+    if (i % 2 == 0) rows.push_back(session_state("p_many", id, 1, 1));  // half are stored
+    ids.push_back(std::move(id));
+  }
+  writer.write_sessions(rows, "s-many");
+  auto loaded = writer.load_sessions("p_many", ids);
+  ASSERT_EQ(loaded.size(), static_cast<std::size_t>(kSessions / 2));
+  std::set<std::string> seen;
+  for (const auto& row : loaded) seen.insert(row.session_id);
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(kSessions / 2));  // each once
+  EXPECT_EQ(seen.count(ids.front()), 1u);
+  EXPECT_EQ(seen.count(ids[kSessions - 2]), 1u);  // from the last chunk
+  EXPECT_EQ(seen.count(ids[1]), 0u);
 }
 
 // A worker that crashed after the insert and before the ack sends the same batch again.
