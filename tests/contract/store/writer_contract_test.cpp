@@ -132,9 +132,9 @@ TEST_P(WriterContract, LoadsMoreSessionsThanOneStatementCanName) {
   std::set<std::string> seen;
   for (const auto& row : loaded) seen.insert(row.session_id);
   EXPECT_EQ(seen.size(), static_cast<std::size_t>(kSessions / 2));  // each once
-  EXPECT_EQ(seen.count(ids.front()), 1u);
-  EXPECT_EQ(seen.count(ids[kSessions - 2]), 1u);  // from the last chunk
-  EXPECT_EQ(seen.count(ids[1]), 0u);
+  EXPECT_EQ(seen.count(ids.front()), 1U);
+  EXPECT_EQ(seen.count(ids[kSessions - 2]), 1U);  // from the last chunk
+  EXPECT_EQ(seen.count(ids[1]), 0U);
 }
 
 // A worker that crashed after the insert and before the ack sends the same batch again.

@@ -65,7 +65,7 @@ struct Config {
 
   // [worker]
   std::size_t batch_max_events = 20000;
-  int batch_max_wait_ms = 1000;
+  int batch_max_wait_ms = 200;
   int session_timeout_ms = 30 * 60 * 1000;
 
   // [storage]

@@ -25,10 +25,10 @@ namespace bklit::pipeline {
 
 struct WorkerOptions {
   std::size_t batch_max_events = 20000;
-  // A batch is written this long after its first record arrived, full or not. One insert a
-  // second (ClickHouse's own advice) keeps parts large and merges cheap; at 200 ms the store
-  // took twice the CPU per event (docs/architecture.md, data flow, step 3).
-  std::chrono::milliseconds batch_max_wait{1000};
+  // A batch is written this long after its first record arrived, full or not. 1 s batches
+  // cost less CPU per event but lengthened the ack-latency tail (docs/architecture.md, data
+  // flow, step 3).
+  std::chrono::milliseconds batch_max_wait{200};
   std::chrono::milliseconds session_timeout{30 * 60 * 1000};
   // Backoff between retries while the store is unavailable, doubling from min to max.
   std::chrono::milliseconds retry_min{100};
