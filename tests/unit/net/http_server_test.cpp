@@ -14,6 +14,7 @@
 
 #include "bklit/core/error_json.hpp"
 #include "bklit/net/server.hpp"
+#include "loopback_socket.hpp"
 
 namespace bklit::net {
 namespace {
@@ -21,16 +22,7 @@ namespace {
 // One keep-alive HTTP/1.1 connection on loopback.
 class HttpClient {
  public:
-  explicit HttpClient(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    timeval tv{5, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
+  explicit HttpClient(std::uint16_t port) : fd_(test::connect_loopback(port)) {}
   ~HttpClient() { ::close(fd_); }
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;

@@ -20,6 +20,7 @@
 
 #include "../../../src/net/src/ws_frame.hpp"
 #include "bklit/net/server.hpp"
+#include "loopback_socket.hpp"
 
 namespace bklit::net {
 namespace {
@@ -89,16 +90,7 @@ class EchoSession : public WsSession {
 
 class RawClient {
  public:
-  explicit RawClient(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    timeval tv{5, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  explicit RawClient(std::uint16_t port) : fd_(test::connect_loopback(port)) {
     int one = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
