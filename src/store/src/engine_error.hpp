@@ -17,4 +17,9 @@ int clickhouse_error_code(std::string_view message);
 // engine rejecting the statement, which fails the same way again.
 StoreFailure classify_clickhouse_code(int code);
 
+// Whether an INSERT that failed with this ClickHouse error code was refused for a value in its
+// rows (a parse error, a value out of range for its column type), not for the statement or
+// the engine's state (StoreError::rejects_data).
+bool clickhouse_code_rejects_data(int code);
+
 }  // namespace bklit::store

@@ -28,6 +28,10 @@ class StoreError : public std::runtime_error {
   // The ClickHouse error code (e.g. 60 UNKNOWN_TABLE, 159 TIMEOUT_EXCEEDED); 0 when the
   // failure has none (transport errors, checks of our own).
   int engine_code() const noexcept { return engine_code_; }
+  // True when the engine refused the rows of an INSERT for a value in them (one it cannot
+  // parse, or out of range for its column): the same rows fail again, other rows may not.
+  // The codes are listed in engine_error.cpp; docs/architecture.md, "Rejected rows".
+  bool rejects_data() const noexcept;
 
  private:
   StoreFailure failure_;
