@@ -118,6 +118,8 @@ ApplyResult Sessionizer::apply(const core::Event& event, std::uint32_t shard, st
     if (it == states_.end()) return {ApplyOutcome::kNoSession, {}};
     State& state = it->second;
     if (is_replay(state)) return {ApplyOutcome::kReplay, state.row.session_id};
+    // Every event of this generation was rejected by the store: there is no visit to end.
+    if (state.emptied) return {ApplyOutcome::kNoSession, {}};
     // A socket that closes after the session timed out does not stretch that session.
     if (ts - last_activity(state.row) > timeout_ms_) return {ApplyOutcome::kNoSession, {}};
     state.row.ended_ms = std::max(state.row.ended_ms, ts);
@@ -132,7 +134,9 @@ ApplyResult Sessionizer::apply(const core::Event& event, std::uint32_t shard, st
   } else {
     state = &it->second;
     if (is_replay(*state)) return {ApplyOutcome::kReplay, state->row.session_id};
-    if (ts - last_activity(state->row) > timeout_ms_) {
+    if (state->emptied) {
+      start_over(*state, event);
+    } else if (ts - last_activity(state->row) > timeout_ms_) {
       if (state->dirty) retired_.push_back(state->row);
       open_generation(*state, event, event.session_id, state->generation + 1);
     }
@@ -189,6 +193,36 @@ void Sessionizer::open_generation(State& state, const core::Event& event, std::s
   state.first_pageview_ms = 0;
   state.last_pageview_ms = 0;
   take_context(state, event);
+}
+
+// The generation keeps its id and its replay guard (version, last queue position); everything
+// the discounted events had set is taken from `event` instead, as for a new generation.
+void Sessionizer::start_over(State& state, const core::Event& event) {
+  store::SessionRow& row = state.row;
+  const std::uint64_t version = row.version;
+  const std::uint32_t last_shard = row.last_shard;
+  const std::uint64_t last_seq = row.last_seq;
+  const std::string session_id = std::move(row.session_id);
+  open_generation(state, event, parse_stored_id(session_id).base, state.generation);
+  row.version = version;
+  row.last_shard = last_shard;
+  row.last_seq = last_seq;
+  state.emptied = false;
+}
+
+bool discount_row(store::SessionRow& row, core::EventType type) {
+  if (type == core::EventType::kPageview && row.pageviews > 0) --row.pageviews;
+  if (type == core::EventType::kCustom && row.events > 0) --row.events;
+  return row.pageviews == 0 && row.events == 0;
+}
+
+void Sessionizer::discount(std::string_view project_id, std::string_view stored_session_id,
+                           core::EventType type) {
+  auto it = states_.find(make_key(project_id, parse_stored_id(stored_session_id).base));
+  if (it == states_.end()) return;
+  State& state = it->second;
+  if (state.row.session_id != stored_session_id) return;  // a later generation is open now
+  if (discount_row(state.row, type)) state.emptied = true;
 }
 
 void Sessionizer::take_context(State& state, const core::Event& e) {

@@ -18,6 +18,13 @@
 
 namespace bklit::pipeline {
 
+// A rejected event's contribution to its session, to take back (Sessionizer::discount).
+struct Discount {
+  std::string project_id;
+  std::string session_id;  // the stored id
+  core::EventType type;
+};
+
 // Two stages on two threads: this loop's thread polls, decodes and sessionizes batch N+1 while
 // the writer thread inserts batch N and acks it. Batches are written and acked strictly in
 // order, each only after both of its inserts; at most one batch waits for the writer.
@@ -35,9 +42,16 @@ class Worker::Loop {
  private:
   struct Item {
     core::Event event;
+    std::string payload;  // the queue record, for a dead letter should the store reject it
     std::uint32_t shard = 0;
     std::uint64_t seq = 0;
     bool decoded = false;
+    bool counted = false;  // the sessionizer counted it (a pageview or custom event it applied)
+  };
+  enum class Outcome {
+    kDone,      // the call succeeded
+    kRejected,  // the store rejected the rows' data, as often as allowed
+    kStopped,   // it failed while stop was requested
   };
   struct ShardRange {
     std::uint32_t shard;
@@ -68,22 +82,47 @@ class Worker::Loop {
   // False when it gave up because stop was requested while dead letters could not be stored.
   bool decode(std::vector<queue::QueueRecord>& records, std::vector<Item>& items);
   // Stores the records that did not decode as dead letters (their payloads move out).
-  bool dead_letter_undecodable(std::vector<queue::QueueRecord>& records,
-                               const std::vector<Item>& items);
+  bool dead_letter_undecodable(std::vector<Item>& items);
   bool prepare_slice(Batch& batch, std::size_t begin, std::size_t end);
   bool guard_shards(const std::vector<Item>& items, std::size_t begin, std::size_t end);
   bool load_sessions(const std::vector<Item>& items, std::size_t begin, std::size_t end);
   void apply(std::vector<Item>& items, std::size_t begin, std::size_t end, Slice& slice);
   bool hand_over(Batch& batch);
+  // Waits until the writer holds no batch; then takes its discounts (take_discounts).
   bool wait_writer_idle();
+  void take_discounts();  // discounts_ -> settling_, under pipe_mu_
+  // Takes back what the writer's rejected events added to the sessions: in memory and in the
+  // rows of `next` (the batch about to be handed over, sessionized before they were known).
+  void settle_discounts(Batch* next);
   void evict_stored();
 
   // The writer thread.
   void writer_run();
-  bool write_slice(const Slice& slice);
+  bool write_slice(const Batch& batch, const Slice& slice);
+  // The events [lo, hi) of the slice were rejected with `reason`: stores them in halves,
+  // recursively, until each rejected one is alone, and sets those aside (rejected[i]).
+  bool isolate_events(const Batch& batch, const Slice& slice, std::size_t lo, std::size_t hi,
+                      const std::string& reason, std::vector<char>& rejected);
+  bool set_aside_event(const Batch& batch, const Slice& slice, std::size_t i,
+                       const std::string& reason, std::vector<char>& rejected);
+  // The same for the session rows [lo, hi) of a slice; `events` are its stored events.
+  bool isolate_sessions(const std::string& token, const std::vector<store::StoredEvent>& events,
+                        const std::vector<store::SessionRow>& rows, std::size_t lo, std::size_t hi,
+                        const std::string& reason, std::vector<char>& rejected);
+  bool set_aside_session(const std::string& token, const std::vector<store::StoredEvent>& events,
+                         const store::SessionRow& row, const std::string& reason, char& rejected);
 
+  // Calls fn until it succeeds, with backoff; false when it gave up because stop was requested.
   template <typename Fn>
   bool with_retry(const char* what, Fn&& fn);
+  // The same, except that after `data_attempts` failures that reject the rows' data
+  // (StoreError::rejects_data; 0: never) it returns kRejected with the last message in `reason`.
+  template <typename Fn>
+  Outcome attempt(const char* what, int data_attempts, std::string* reason, Fn&& fn);
+  // Counts and logs a failed attempt; false when stop was requested (then it gives up).
+  bool note_failure(const char* what, int attempt, std::chrono::milliseconds delay,
+                    const std::exception& e);
+  void end_retry_run();
   void sleep_for(std::chrono::milliseconds delay);
 
   queue::EventQueue& queue_;
@@ -113,6 +152,16 @@ class Worker::Loop {
   Batch* in_flight_ = nullptr;  // handed to the writer, not yet stored and acked
   bool writer_exit_ = false;
   bool writer_failed_ = false;
+  // What rejected events of the batches stored so far added to their sessions (see Discount),
+  // for the loop thread to take back from memory and from the batch it hands over next.
+  std::vector<Discount> discounts_;
+  std::vector<Discount> settling_;  // this loop's thread
+
+  // The writer thread: the rejected events of the batch it stores, and how many events and
+  // session rows were rejected one by one since the last insert that was stored.
+  std::vector<Discount> batch_discounts_;
+  std::uint64_t events_rejected_in_a_row_ = 0;
+  std::uint64_t sessions_rejected_in_a_row_ = 0;
   // The highest sessionizer round whose rows are stored (written by the writer thread).
   std::atomic<std::uint64_t> stored_round_{0};
 
@@ -123,6 +172,13 @@ class Worker::Loop {
 
   mutable std::mutex stats_mu_;
   Stats stats_;
+  // Per thread (this loop's, the writer's): the call being retried, under stats_mu_.
+  struct RetryRun {
+    std::int64_t since_ms = 0;
+    std::uint64_t attempts = 0;
+    const char* what = "";
+  };
+  std::array<RetryRun, 2> retry_runs_;
 };
 
 }  // namespace bklit::pipeline

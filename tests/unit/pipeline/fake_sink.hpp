@@ -1,6 +1,8 @@
 #pragma once
 // In-memory BatchSink for worker tests: keeps every insert, answers the replay guard and
-// session loads like the store would, and can be told to fail.
+// session loads like the store would, and can be told to fail. Like the engines with a dedup
+// window, an insert under a dedup token that an earlier stored insert of the same table had is
+// a no-op (an insert that failed leaves no token behind).
 
 #include <algorithm>
 #include <cstdint>
@@ -15,6 +17,7 @@
 
 #include "bklit/core/event.hpp"
 #include "bklit/pipeline/batch_sink.hpp"
+#include "bklit/store/analytics_store.hpp"
 
 namespace bklit::pipeline::testing {
 
@@ -39,23 +42,52 @@ struct LoadCall {
   std::vector<std::string> session_ids;
 };
 
+// What the engine says about a value it cannot store (a rejects_data() StoreError).
+inline store::StoreError data_rejection(const std::string& what) {
+  return store::StoreError(
+      "Code: 117. DB::Exception: Cannot parse input: " + what + " (INCORRECT_DATA)",
+      store::StoreFailure::kPermanent, 117);
+}
+
 class FakeSink : public BatchSink {
  public:
   void write_events(const std::vector<store::StoredEvent>& events,
                     const std::string& dedup_token) override {
     std::lock_guard lock(mu_);
+    event_calls_.push_back({dedup_token, events.size()});
     check("write_events");
+    for (const auto& e : events) {
+      if (rejected_events_.contains(e.event->event_id)) {
+        throw data_rejection("bad value in event " + e.event->event_id);
+      }
+    }
+    if (!dedup_token.empty() && !event_tokens_.insert(dedup_token).second) {
+      ++deduplicated_;
+      return;
+    }
     EventInsert insert{dedup_token, {}};
     for (const auto& e : events) insert.events.push_back({*e.event, e.shard, e.seq});
     event_inserts_.push_back(std::move(insert));
+    landed("write_events");
   }
 
   void write_sessions(const std::vector<store::SessionRow>& sessions,
                       const std::string& dedup_token) override {
     std::lock_guard lock(mu_);
+    session_calls_.push_back({dedup_token, sessions.size()});
     if (fail_sessions_) throw std::runtime_error("sessions table unavailable");
     check("write_sessions");
+    for (const auto& row : sessions) {
+      if (rejected_sessions_.contains(row.session_id)) {
+        throw data_rejection("bad value in the row of session " + row.session_id);
+      }
+    }
+    if (!dedup_token.empty() && !session_tokens_.insert(dedup_token).second) {
+      ++deduplicated_;
+      return;
+    }
     session_inserts_.push_back({dedup_token, sessions});
+    landed("write_sessions");
   }
 
   std::uint64_t max_event_seq(std::uint32_t shard) override {
@@ -99,6 +131,51 @@ class FakeSink : public BatchSink {
   void fail_next(int n, const std::string& method = "") {
     std::lock_guard lock(mu_);
     failures_left_[method] = n;
+  }
+  // The next n calls of `method` throw `error` (e.g. a transient or a data-rejecting
+  // StoreError) without storing anything.
+  void fail_next_with(int n, const std::string& method, const store::StoreError& error) {
+    std::lock_guard lock(mu_);
+    typed_failures_.insert_or_assign(method, std::pair<int, store::StoreError>(n, error));
+  }
+  // Every insert holding this event (by event_id) / this session row (by session_id) is
+  // rejected for its data.
+  void reject_event(const std::string& event_id) {
+    std::lock_guard lock(mu_);
+    rejected_events_.insert(event_id);
+  }
+  void reject_session(const std::string& session_id) {
+    std::lock_guard lock(mu_);
+    rejected_sessions_.insert(session_id);
+  }
+  void clear_rejections() {
+    std::lock_guard lock(mu_);
+    rejected_events_.clear();
+    rejected_sessions_.clear();
+  }
+  // The next n inserts of `method` that are stored then throw a transient error anyway (the
+  // engine timed out after the insert landed).
+  void land_then_fail_next(int n, const std::string& method) {
+    std::lock_guard lock(mu_);
+    land_then_fail_[method] = n;
+  }
+  // Inserts dropped because their dedup token was already stored.
+  int deduplicated() const {
+    std::lock_guard lock(mu_);
+    return deduplicated_;
+  }
+  struct Call {
+    std::string token;
+    std::size_t rows;
+  };
+  // Every write call, in order, whatever came of it.
+  std::vector<Call> event_calls() const {
+    std::lock_guard lock(mu_);
+    return event_calls_;
+  }
+  std::vector<Call> session_calls() const {
+    std::lock_guard lock(mu_);
+    return session_calls_;
   }
   void set_fail_sessions(bool fail) {
     std::lock_guard lock(mu_);
@@ -156,6 +233,19 @@ class FakeSink : public BatchSink {
         throw std::runtime_error("store unavailable (" + method + ")");
       }
     }
+    auto typed = typed_failures_.find(method);
+    if (typed != typed_failures_.end() && typed->second.first > 0) {
+      --typed->second.first;
+      throw typed->second.second;
+    }
+  }
+  void landed(const std::string& method) {
+    auto it = land_then_fail_.find(method);
+    if (it != land_then_fail_.end() && it->second > 0) {
+      --it->second;
+      throw store::StoreError("Code: 209. DB::NetException: Timeout exceeded while reading",
+                              store::StoreFailure::kTransient, 209);
+    }
   }
   std::vector<store::SessionRow> all_sessions_locked() const {
     std::vector<store::SessionRow> rows;
@@ -170,6 +260,12 @@ class FakeSink : public BatchSink {
   std::vector<SessionInsert> session_inserts_;
   std::vector<LoadCall> load_calls_;
   std::map<std::string, int> failures_left_;
+  std::map<std::string, std::pair<int, store::StoreError>> typed_failures_;
+  std::map<std::string, int> land_then_fail_;
+  std::set<std::string> rejected_events_, rejected_sessions_;
+  std::set<std::string> event_tokens_, session_tokens_;
+  int deduplicated_ = 0;
+  std::vector<Call> event_calls_, session_calls_;
   bool fail_sessions_ = false;
   std::function<void(const std::string&)> on_call_;
 };

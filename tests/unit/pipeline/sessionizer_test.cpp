@@ -170,6 +170,76 @@ TEST_F(SessionizerTest, RedeliveredEventsAreNotCountedTwice) {
   EXPECT_EQ(current().last_seq, 11u);
 }
 
+TEST_F(SessionizerTest, DiscountTakesBackTheCountOfARejectedEvent) {
+  feed(pageview(kSid, kT0, "/"));
+  feed(pageview(kSid, kT0 + 10'000, "/rejected"));
+  feed(custom(kSid, kT0 + 20'000));
+  feed(custom(kSid, kT0 + 30'000));
+  auto rows = changed();
+  sessionizer_.discount("proj1", kSid, core::EventType::kPageview);
+  sessionizer_.discount("proj1", kSid, core::EventType::kCustom);
+  const auto& row = current();
+  EXPECT_EQ(row.pageviews, 1U);
+  EXPECT_EQ(row.events, 1U);
+  // Not undone: the times, entry and exit the rejected pageview set (documented).
+  EXPECT_EQ(row.exit_page, "/rejected");
+  EXPECT_EQ(row.last_seen_ms, kT0 + 30'000);
+  EXPECT_TRUE(changed().empty()) << "the caller corrects the rows already taken";
+  // The rows taken before are corrected the same way.
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_FALSE(discount_row(rows[0], core::EventType::kPageview));
+  EXPECT_FALSE(discount_row(rows[0], core::EventType::kCustom));
+  EXPECT_EQ(rows[0].pageviews, 1U);
+  EXPECT_EQ(rows[0].events, 1U);
+  EXPECT_FALSE(discount_row(rows[0], core::EventType::kCustom));
+  EXPECT_TRUE(discount_row(rows[0], core::EventType::kPageview)) << "nothing left to count";
+}
+
+TEST_F(SessionizerTest, ASessionOfRejectedEventsOnlyStartsOverWithItsNextEvent) {
+  auto rejected = pageview(kSid, kT0, "/rejected");
+  rejected.country = "XX";
+  rejected.source = "bad.example";
+  feed(rejected);
+  feed(custom(kSid, kT0 + 1'000));
+  changed();
+  sessionizer_.discount("proj1", kSid, core::EventType::kPageview);
+  sessionizer_.discount("proj1", kSid, core::EventType::kCustom);
+  EXPECT_EQ(current().pageviews, 0U);
+  EXPECT_EQ(current().events, 0U);
+
+  // A session_end alone does not bring it back.
+  EXPECT_EQ(feed(session_end(kSid, kT0 + 2'000)).outcome, ApplyOutcome::kNoSession);
+  EXPECT_TRUE(changed().empty());
+
+  const std::uint64_t version_before = current().version;
+  auto next = pageview(kSid, kT0 + 5'000, "/good");
+  next.source = "news.example";
+  EXPECT_EQ(feed(next).session_id, kSid);
+  const auto& row = current();
+  EXPECT_EQ(row.session_id, kSid) << "the same generation, not a new one";
+  EXPECT_EQ(row.pageviews, 1U);
+  EXPECT_EQ(row.events, 0U);
+  EXPECT_EQ(row.start_ms, kT0 + 5'000);
+  EXPECT_EQ(row.last_seen_ms, kT0 + 5'000);
+  EXPECT_EQ(row.entry_page, "/good");
+  EXPECT_EQ(row.exit_page, "/good");
+  EXPECT_EQ(row.country, "DE");
+  EXPECT_EQ(row.source, "news.example");
+  EXPECT_GT(row.version, version_before);
+}
+
+TEST_F(SessionizerTest, DiscountOfAClosedGenerationLeavesTheOpenOneAlone) {
+  feed(pageview(kSid, kT0, "/"));
+  feed(pageview(kSid, kT0 + 45 * kMinute, "/again"));  // opens kSid/2
+  changed();
+  sessionizer_.discount("proj1", kSid, core::EventType::kPageview);
+  EXPECT_EQ(current().session_id, kSid + "/2");
+  EXPECT_EQ(current().pageviews, 1U);
+  sessionizer_.discount("proj1", kSid + "/2", core::EventType::kPageview);
+  EXPECT_EQ(current().pageviews, 0U);
+  sessionizer_.discount("proj1", "1768000000000-unknown", core::EventType::kPageview);  // no-op
+}
+
 TEST(SessionizerLoadTest, DecidesWhichSessionsTheStoreMayKnow) {
   SessionizerOptions options;
   options.started_ms = kT0 - 10 * kMinute;

@@ -12,7 +12,10 @@ namespace bklit::pipeline {
 
 // Every method may throw (any std::exception) when the store is unavailable; the worker
 // then retries the same call with backoff. A write that throws may or may not have been
-// applied, so writes must honour `dedup_token`: the same token again is a no-op.
+// applied, so writes must honour `dedup_token`: the same token again is a no-op. A write the
+// engine refuses for a value in its rows throws a store::StoreError whose rejects_data() is
+// true; the worker then stores the rows in parts and sets the rejected ones aside
+// (docs/architecture.md, "Rejected rows").
 // The worker calls write_* from one thread, one call at a time and in queue order, and
 // max_event_seq / load_sessions from another thread, possibly while a write runs.
 class BatchSink {

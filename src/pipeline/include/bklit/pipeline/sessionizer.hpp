@@ -39,6 +39,11 @@ struct ApplyResult {
   std::string_view session_id;
 };
 
+// Takes one counted pageview (or custom event, by `type`) out of `row`, a state of the event's
+// session taken after the event was applied (Sessionizer::discount for the rows). True when the
+// row then counts neither pageviews nor custom events: it describes no visit and is not stored.
+bool discount_row(store::SessionRow& row, core::EventType type);
+
 class Sessionizer {
  public:
   explicit Sessionizer(SessionizerOptions options = {});
@@ -60,6 +65,17 @@ class Sessionizer {
 
   // Applies one event taken from (shard, seq) of the queue.
   ApplyResult apply(const core::Event& event, std::uint32_t shard, std::uint64_t seq);
+
+  // Takes back one pageview or custom event (`type`) that apply() counted (kApplied) and the
+  // store then rejected, from the session it was stored under (`stored_session_id`: the id
+  // apply() returned). Only the count is undone (docs/architecture.md, "Rejected rows"): the
+  // session's times, entry and exit page and attributes keep what the event set, except that a
+  // generation left with no pageview and no custom event starts over with its next event (its
+  // times, pages and attributes are then that event's, and a session_end alone does not revive
+  // it). Does not mark the state changed: the caller corrects rows already taken with
+  // discount_row(). Nothing happens when that generation is no longer the one in memory.
+  void discount(std::string_view project_id, std::string_view stored_session_id,
+                core::EventType type);
 
   // Appends the rows changed since the last call, one (latest) row per session state; a
   // session reopened after a timeout yields its closed generation and the new one. Returns
@@ -90,6 +106,7 @@ class Sessionizer {
     std::int64_t last_received_ms = 0;  // server clock, for eviction
     std::int64_t created_server_ms = 0;
     bool dirty = false;
+    bool emptied = false;  // every counted event was discounted: the next one starts it over
     std::uint64_t taken_round = 0;     // the take_changed() call that last took its row
     const std::string* key = nullptr;  // points into the map node
     State* lru_prev = nullptr;         // least recently active first
@@ -101,6 +118,7 @@ class Sessionizer {
                 std::int64_t received);
   void open_generation(State& state, const core::Event& event, std::string_view sdk_id,
                        std::uint32_t generation);
+  void start_over(State& state, const core::Event& event);
   void take_context(State& state, const core::Event& event);
   void mark_changed(State& state, std::uint32_t shard, std::uint64_t seq);
   void touch(State& state, std::int64_t received);

@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -34,6 +35,13 @@ struct WorkerOptions {
   std::chrono::milliseconds retry_min{100};
   std::chrono::milliseconds retry_max{5000};
   std::size_t max_sessions = 2'000'000;
+  // An insert the store rejects for its data (StoreError::rejects_data) is tried this often
+  // before it is split to find the rows that are rejected (docs/architecture.md, "Rejected rows").
+  int rejected_insert_attempts = 3;
+  // After this many events (or session rows) in a row were rejected one by one with nothing
+  // stored in between, the rows are no longer set aside: that looks like a table that does not
+  // match this binary rather than bad data, so the next one is retried until it is stored.
+  std::uint64_t max_rejected_in_a_row = 100;
 };
 
 class Worker {
@@ -45,8 +53,20 @@ class Worker {
     std::uint64_t retries = 0;           // failed sink or queue calls that were retried
     std::uint64_t replays_skipped = 0;   // redelivered events already in the events table
     std::uint64_t dead_letters = 0;      // records that did not decode: dead-lettered, then acked
-    std::int64_t last_batch_ms = 0;      // Unix ms when the last batch was acked, 0 if none
+    // Events the store rejected for their data, one by one: dead-lettered, then acked.
+    std::uint64_t rejected_events = 0;
+    // Session rows the store rejected for their data: dead-lettered (their events are stored).
+    std::uint64_t rejected_sessions = 0;
+    std::int64_t last_batch_ms = 0;  // Unix ms when the last batch was acked, 0 if none
     std::size_t sessions_in_memory = 0;
+    // The oldest store or queue call that is failing and being retried right now: when it
+    // first failed (Unix ms), its failed attempts so far and its name ("write_events",
+    // "queue ack", ...). 0, 0 and empty while every call succeeds.
+    std::int64_t retrying_since_ms = 0;
+    std::uint64_t retrying_attempts = 0;
+    std::string_view retrying_call;
+    // Unix ms when the batch being stored now was handed to the writer; 0 while none is.
+    std::int64_t unstored_since_ms = 0;
   };
 
   // Called on the worker's writer thread after a batch is stored (both inserts confirmed), with
