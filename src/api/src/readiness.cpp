@@ -40,6 +40,14 @@ Readiness check_readiness(const ReadinessDeps& deps) {
     doc["events_written"] = stats.events_written;
     doc["batches"] = stats.batches;
     doc["dead_letters"] = stats.dead_letters;
+    // Rows the store rejected for their data, set aside; and a store or queue call that keeps
+    // failing (docs/metrics.md, "Worker counters").
+    doc["rejected_events"] = stats.rejected_events;
+    doc["rejected_sessions"] = stats.rejected_sessions;
+    doc["retrying_since_ms"] = stats.retrying_since_ms;
+    doc["retrying_attempts"] = stats.retrying_attempts;
+    doc["retrying_call"] = stats.retrying_call;
+    doc["unstored_since_ms"] = stats.unstored_since_ms;
   }
   doc["status"] = ok ? "ready" : "not_ready";
   return {ok, boost::json::serialize(doc)};

@@ -9,6 +9,7 @@
 #include "../pipeline/fake_queue.hpp"
 #include "../pipeline/fake_sink.hpp"
 #include "../pipeline/test_events.hpp"
+#include "bklit/core/clock.hpp"
 #include "bklit/core/thread_pool.hpp"
 #include "bklit/pipeline/worker.hpp"
 #include "bklit/queue/local_log.hpp"
@@ -76,6 +77,37 @@ TEST(Readiness, AWorkerReportsWhatItWrote) {
   EXPECT_TRUE(doc.at("worker").as_bool());
   EXPECT_EQ(doc.at("events_written").to_number<std::uint64_t>(), 1U);
   EXPECT_GE(doc.at("batches").to_number<std::uint64_t>(), 1U);
+  EXPECT_EQ(doc.at("rejected_events").to_number<std::uint64_t>(), 0U);
+  EXPECT_EQ(doc.at("rejected_sessions").to_number<std::uint64_t>(), 0U);
+  EXPECT_EQ(doc.at("retrying_since_ms").to_number<std::int64_t>(), 0);
+  EXPECT_EQ(doc.at("retrying_attempts").to_number<std::uint64_t>(), 0U);
+  EXPECT_EQ(doc.at("retrying_call").as_string(), "");
+}
+
+TEST(Readiness, AWorkerStuckOnAFailingStoreShowsSince) {
+  pipeline::testing::FakeQueue queue;
+  pipeline::testing::FakeSink sink;
+  sink.fail_next(1'000'000, "write_events");
+  pipeline::WorkerOptions options;
+  options.batch_max_wait = std::chrono::milliseconds(20);
+  options.retry_min = std::chrono::milliseconds(1);
+  options.retry_max = std::chrono::milliseconds(2);
+  pipeline::Worker worker(queue, sink, options);
+  queue.push(0, core::encode_event(pipeline::testing::pageview(pipeline::testing::kSid,
+                                                               pipeline::testing::kT0, "/")));
+  const std::int64_t before = core::now_ms();
+  worker.start();
+  ASSERT_TRUE(pipeline::testing::eventually([&] { return worker.stats().retrying_attempts >= 3; }));
+  auto readiness = check_readiness({"worker", &queue, nullptr, &worker, nullptr});
+  worker.stop();
+  // Still ready (the process runs; a store outage is the store's part), but visibly stuck.
+  EXPECT_TRUE(readiness.ready);
+  auto doc = parse(readiness.body);
+  EXPECT_GE(doc.at("retrying_since_ms").to_number<std::int64_t>(), before);
+  EXPECT_GE(doc.at("retrying_attempts").to_number<std::uint64_t>(), 3U);
+  EXPECT_EQ(doc.at("retrying_call").as_string(), "write_events");
+  EXPECT_GE(doc.at("unstored_since_ms").to_number<std::int64_t>(), before);
+  EXPECT_EQ(doc.at("events_written").to_number<std::uint64_t>(), 0U);
 }
 
 TEST(HealthRoutes, ReadyzAnswers503WhileAPartIsDown) {
