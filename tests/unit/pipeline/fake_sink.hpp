@@ -136,7 +136,7 @@ class FakeSink : public BatchSink {
   // StoreError) without storing anything.
   void fail_next_with(int n, const std::string& method, const store::StoreError& error) {
     std::lock_guard lock(mu_);
-    typed_failures_.insert_or_assign(method, std::pair<int, store::StoreError>(n, error));
+    typed_failures_[method] = TypedFailure{n, error.what(), error.failure(), error.engine_code()};
   }
   // Every insert holding this event (by event_id) / this session row (by session_id) is
   // rejected for its data.
@@ -234,9 +234,10 @@ class FakeSink : public BatchSink {
       }
     }
     auto typed = typed_failures_.find(method);
-    if (typed != typed_failures_.end() && typed->second.first > 0) {
-      --typed->second.first;
-      throw typed->second.second;
+    if (typed != typed_failures_.end() && typed->second.left > 0) {
+      --typed->second.left;
+      // A new error each time: copies of one would share its message across threads.
+      throw store::StoreError(typed->second.what, typed->second.failure, typed->second.code);
     }
   }
   void landed(const std::string& method) {
@@ -260,7 +261,13 @@ class FakeSink : public BatchSink {
   std::vector<SessionInsert> session_inserts_;
   std::vector<LoadCall> load_calls_;
   std::map<std::string, int> failures_left_;
-  std::map<std::string, std::pair<int, store::StoreError>> typed_failures_;
+  struct TypedFailure {
+    int left = 0;
+    std::string what;
+    store::StoreFailure failure = store::StoreFailure::kPermanent;
+    int code = 0;
+  };
+  std::map<std::string, TypedFailure> typed_failures_;
   std::map<std::string, int> land_then_fail_;
   std::set<std::string> rejected_events_, rejected_sessions_;
   std::set<std::string> event_tokens_, session_tokens_;
