@@ -40,17 +40,7 @@ core::Event pageview(const std::string& session, std::int64_t ts, const std::str
   return e;
 }
 
-class RejectedRowsContract : public ::testing::TestWithParam<Engine> {
- protected:
-  void SetUp() override {
-    store_ = open_store(GetParam(), test_database(GetParam()));
-    apply_migrations(*store_);
-  }
-  AnalyticsStore& store() { return *store_; }
-  std::string scalar(const std::string& sql) { return store().query(sql, "TabSeparated"); }
-
-  std::unique_ptr<AnalyticsStore> store_;
-};
+class RejectedRowsContract : public MigratedStoreTest {};
 
 // Runs `fn`, which must throw a StoreError, and returns it.
 template <typename Fn>

@@ -4,12 +4,15 @@
 // clickhouse-server child process. Both start on first use, so a test that needs only one
 // engine does not pay for the other. Each test works in its own database.
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <ostream>
 #include <string>
 
 #include "bklit/store/analytics_store.hpp"
 #include "bklit/store/clickhouse_http_store.hpp"
+#include "bklit/store/schema.hpp"
 #include "clickhouse_server.hpp"
 
 namespace bklit::store::contract {
@@ -31,5 +34,18 @@ std::unique_ptr<AnalyticsStore> open_store(Engine engine, const std::string& dat
 
 // "t_<suite>_<test>_<engine>" made identifier-safe, for the running test.
 std::string test_database(Engine engine);
+
+// A suite parameterized by engine whose tests each start on a freshly migrated database.
+class MigratedStoreTest : public ::testing::TestWithParam<Engine> {
+ protected:
+  void SetUp() override {
+    store_ = open_store(GetParam(), test_database(GetParam()));
+    apply_migrations(*store_);
+  }
+  AnalyticsStore& store() { return *store_; }
+  std::string scalar(const std::string& sql) { return store().query(sql, "TabSeparated"); }
+
+  std::unique_ptr<AnalyticsStore> store_;
+};
 
 }  // namespace bklit::store::contract

@@ -55,17 +55,7 @@ SessionRow session_state(const std::string& project, const std::string& id, int 
   return s;
 }
 
-class WriterContract : public ::testing::TestWithParam<Engine> {
- protected:
-  void SetUp() override {
-    store_ = open_store(GetParam(), test_database(GetParam()));
-    apply_migrations(*store_);
-  }
-  AnalyticsStore& store() { return *store_; }
-  std::string scalar(const std::string& sql) { return store().query(sql, "TabSeparated"); }
-
-  std::unique_ptr<AnalyticsStore> store_;
-};
+class WriterContract : public MigratedStoreTest {};
 
 TEST_P(WriterContract, EventsAndSessionsRoundTrip) {
   AnalyticsWriter writer(store());

@@ -23,20 +23,13 @@ namespace {
 using testing::custom;
 using testing::data_rejection;
 using testing::eventually;
+using testing::fast_options;
 using testing::FakeQueue;
 using testing::FakeSink;
 using testing::kSid;
 using testing::kT0;
 using testing::pageview;
 using testing::session_end;
-
-WorkerOptions fast_options() {
-  WorkerOptions options;
-  options.batch_max_wait = std::chrono::milliseconds(20);
-  options.retry_min = std::chrono::milliseconds(1);
-  options.retry_max = std::chrono::milliseconds(4);
-  return options;
-}
 
 std::string sid(int n) { return std::to_string(kT0) + "-s" + std::to_string(n); }
 

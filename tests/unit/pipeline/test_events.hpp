@@ -1,5 +1,5 @@
 #pragma once
-// Builders for the events the tests feed the pipeline.
+// Builders for the events the tests feed the pipeline, and worker options that keep tests fast.
 
 #include <chrono>
 #include <cstdint>
@@ -8,8 +8,18 @@
 #include <thread>
 
 #include "bklit/core/event.hpp"
+#include "bklit/pipeline/worker.hpp"
 
 namespace bklit::pipeline::testing {
+
+// Short batches and retries, so that a test sees a batch or a retry within milliseconds.
+inline WorkerOptions fast_options() {
+  WorkerOptions options;
+  options.batch_max_wait = std::chrono::milliseconds(20);
+  options.retry_min = std::chrono::milliseconds(1);
+  options.retry_max = std::chrono::milliseconds(4);
+  return options;
+}
 
 // 2026-01-09T23:06:40Z; SDK ids below are created at this instant.
 constexpr std::int64_t kT0 = 1'768'000'000'000;

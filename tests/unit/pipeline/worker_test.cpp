@@ -17,6 +17,7 @@ namespace {
 
 using testing::custom;
 using testing::eventually;
+using testing::fast_options;
 using testing::FakeQueue;
 using testing::FakeSink;
 using testing::kMinute;
@@ -24,14 +25,6 @@ using testing::kSid;
 using testing::kT0;
 using testing::pageview;
 using testing::session_end;
-
-WorkerOptions fast_options() {
-  WorkerOptions options;
-  options.batch_max_wait = std::chrono::milliseconds(20);
-  options.retry_min = std::chrono::milliseconds(1);
-  options.retry_max = std::chrono::milliseconds(4);
-  return options;
-}
 
 std::uint64_t push(FakeQueue& queue, const core::Event& e, std::uint32_t shard = 0) {
   return queue.push(shard, core::encode_event(e));
