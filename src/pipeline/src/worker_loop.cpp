@@ -8,6 +8,7 @@
 #include <string>
 
 #include "bklit/core/clock.hpp"
+#include "bklit/core/hash.hpp"
 #include "bklit/core/json.hpp"
 #include "bklit/core/log.hpp"
 #include "bklit/core/thread_name.hpp"
@@ -27,30 +28,12 @@ constexpr std::chrono::milliseconds kMaxPollWait{50};
 // Which RetryRun a thread's calls are counted in: the writer thread's or this loop's.
 thread_local bool tl_writer_thread = false;
 
-// "<shard>:<first>-<last>,..." of events in queue order, shards in order of appearance: the
-// form of a slice's dedup token, for a part of one.
+// A dedup token for a part of a slice's events: the queue ranges they span, in the form of
+// the slice's own token.
 std::string ranges_token(std::span<const store::StoredEvent> events) {
-  struct Range {
-    std::uint32_t shard;
-    std::uint64_t first, last;
-  };
-  std::vector<Range> ranges;
-  for (const auto& e : events) {
-    auto it = std::find_if(ranges.begin(), ranges.end(),
-                           [&](const Range& r) { return r.shard == e.shard; });
-    if (it == ranges.end()) {
-      ranges.push_back(Range{e.shard, e.seq, e.seq});
-    } else {
-      it->first = std::min(it->first, e.seq);
-      it->last = std::max(it->last, e.seq);
-    }
-  }
-  std::string out;
-  for (const Range& r : ranges) {
-    if (!out.empty()) out.push_back(',');
-    out += std::to_string(r.shard) + ':' + std::to_string(r.first) + '-' + std::to_string(r.last);
-  }
-  return out;
+  std::vector<ShardRange> ranges;
+  for (const auto& e : events) add_to_ranges(ranges, e.shard, e.seq);
+  return format_ranges(ranges);
 }
 
 // A dedup token for a part of a slice's session rows: their count and a 64-bit FNV-1a hash of
@@ -58,18 +41,8 @@ std::string ranges_token(std::span<const store::StoredEvent> events) {
 std::string rows_token(std::span<const store::SessionRow> rows) {
   std::string encoded;
   for (const auto& row : rows) store::append_session_row(encoded, row);
-  std::uint64_t hash = 14695981039346656037ULL;
-  for (char c : encoded) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 1099511628211ULL;
-  }
-  std::array<char, 17> hex{};
-  constexpr std::string_view kDigits = "0123456789abcdef";
-  for (int i = 15; i >= 0; --i) {
-    hex[static_cast<std::size_t>(i)] = kDigits[hash & 15U];
-    hash >>= 4U;
-  }
-  return std::to_string(rows.size()) + '#' + std::string(hex.data(), 16);
+  const auto hex = core::hex16(core::fnv1a(encoded));
+  return std::to_string(rows.size()) + '#' + std::string(hex.data(), hex.size());
 }
 
 // What a dead letter of a rejected session row holds: the row, readable.
@@ -127,6 +100,27 @@ SessionizerOptions sessionizer_options(const WorkerOptions& options) {
 }
 
 }  // namespace
+
+void add_to_ranges(std::vector<ShardRange>& ranges, std::uint32_t shard, std::uint64_t seq) {
+  auto it = std::find_if(ranges.begin(), ranges.end(),
+                         [&](const ShardRange& r) { return r.shard == shard; });
+  if (it == ranges.end()) {
+    ranges.push_back(ShardRange{shard, seq, seq});
+  } else {
+    it->first_seq = std::min(it->first_seq, seq);
+    it->last_seq = std::max(it->last_seq, seq);
+  }
+}
+
+std::string format_ranges(std::span<const ShardRange> ranges) {
+  std::string out;
+  for (const ShardRange& r : ranges) {
+    if (!out.empty()) out.push_back(',');
+    out += std::to_string(r.shard) + ':' + std::to_string(r.first_seq) + '-' +
+           std::to_string(r.last_seq);
+  }
+  return out;
+}
 
 Worker::Loop::Loop(queue::EventQueue& queue, BatchSink& sink, WorkerOptions options)
     : queue_(queue), sink_(sink), options_(options), sessionizer_(sessionizer_options(options)) {
@@ -316,21 +310,10 @@ bool Worker::Loop::prepare_slice(Batch& batch, std::size_t begin, std::size_t en
 
   slice.ranges.clear();
   for (std::size_t i = begin; i < end; ++i) {
-    const Item& item = batch.items[i];
-    auto it = std::find_if(slice.ranges.begin(), slice.ranges.end(),
-                           [&](const ShardRange& r) { return r.shard == item.shard; });
-    if (it == slice.ranges.end()) {
-      slice.ranges.push_back(ShardRange{item.shard, item.seq, item.seq});
-    } else {
-      it->first_seq = std::min(it->first_seq, item.seq);
-      it->last_seq = std::max(it->last_seq, item.seq);
-    }
+    add_to_ranges(slice.ranges, batch.items[i].shard, batch.items[i].seq);
   }
-  slice.token.clear();
+  slice.token = format_ranges(slice.ranges);
   for (const ShardRange& r : slice.ranges) {
-    if (!slice.token.empty()) slice.token.push_back(',');
-    slice.token += std::to_string(r.shard) + ':' + std::to_string(r.first_seq) + '-' +
-                   std::to_string(r.last_seq);
     // Handed to the writer, which stores it before anything later (or the worker stops).
     auto& upto = written_upto_[r.shard];
     upto = std::max(upto, r.last_seq);

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -17,6 +18,18 @@
 #include "bklit/pipeline/worker.hpp"
 
 namespace bklit::pipeline {
+
+// The queue range of one shard within a batch or a part of one: acked once it is stored.
+struct ShardRange {
+  std::uint32_t shard;
+  std::uint64_t first_seq, last_seq;
+};
+
+// Widens the range of `shard` to take in `seq`, or adds one; shards stay in order of appearance.
+void add_to_ranges(std::vector<ShardRange>& ranges, std::uint32_t shard, std::uint64_t seq);
+
+// "<shard>:<first>-<last>,...": a batch's dedup token, and the tail of a part's token.
+std::string format_ranges(std::span<const ShardRange> ranges);
 
 // A rejected event's contribution to its session, to take back (Sessionizer::discount).
 struct Discount {
@@ -52,10 +65,6 @@ class Worker::Loop {
     kDone,      // the call succeeded
     kRejected,  // the store rejected the rows' data, as often as allowed
     kStopped,   // it failed while stop was requested
-  };
-  struct ShardRange {
-    std::uint32_t shard;
-    std::uint64_t first_seq, last_seq;
   };
   // One insert of each table: the events of one UTC month of a batch (pointing into the
   // batch's items) and the session rows they changed, with the queue ranges to ack after.

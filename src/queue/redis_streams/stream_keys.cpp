@@ -5,21 +5,11 @@
 #include <vector>
 
 #include "bklit/core/event.hpp"
+#include "bklit/core/hash.hpp"
 
 namespace bklit::queue::redis_streams {
 
 namespace {
-
-constexpr std::uint64_t kFnvOffset = 14695981039346656037ULL;
-constexpr std::uint64_t kFnvPrime = 1099511628211ULL;
-
-std::uint64_t fnv1a(std::uint64_t h, std::string_view bytes) {
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= kFnvPrime;
-  }
-  return h;
-}
 
 bool parse_u64(std::string_view s, std::uint64_t& out) {
   if (s.empty()) return false;
@@ -47,9 +37,9 @@ std::optional<StreamId> parse_stream_id(std::string_view id) {
 std::uint32_t shard_of(std::string_view payload, std::uint32_t shards) {
   auto key = core::peek_session_key(payload);
   if (!key || shards <= 1) return 0;
-  std::uint64_t h = fnv1a(kFnvOffset, key->project_id);
-  h = fnv1a(h, std::string_view("\0", 1));
-  h = fnv1a(h, key->session_id);
+  std::uint64_t h = core::fnv1a(key->project_id);
+  h = core::fnv1a(h, std::string_view("\0", 1));
+  h = core::fnv1a(h, key->session_id);
   return static_cast<std::uint32_t>(h % shards);
 }
 
