@@ -154,6 +154,7 @@ core::Status ServerApp::start() {
     deps.queue = p->queue.get();
     deps.user_agents = p->user_agents.get();
     deps.geo = p->geo.get();
+    deps.live_wanted = [pubsub = p->pubsub.get()] { return pubsub->has_subscribers(); };
     deps.on_durable = [pubsub = p->pubsub.get()](const std::vector<std::string>& payloads) {
       for (const auto& payload : payloads) {
         auto key = core::peek_session_key(payload);

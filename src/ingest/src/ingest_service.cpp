@@ -305,15 +305,15 @@ bool IngestService::append(std::vector<std::string> payloads,
     if (shutting_down_) return false;
     ++in_flight_;
   }
-  // Live fan-out needs the payloads after the append; copy them only when it is wired.
+  // Live fan-out needs the payloads after the append; copy them only when someone watches.
   std::vector<std::string> copies;
-  if (deps_.on_durable) copies = payloads;
+  if (deps_.on_durable && (!deps_.live_wanted || deps_.live_wanted())) copies = payloads;
   deps_.queue->append(
       std::move(payloads),
       [this, n, done = std::move(done), copies = std::move(copies)](queue::AppendStatus status) {
         if (status == queue::AppendStatus::kDurable) {
           accepted_ += n;
-          if (deps_.on_durable) {
+          if (!copies.empty()) {
             try {
               deps_.on_durable(copies);
             } catch (const std::exception& e) {

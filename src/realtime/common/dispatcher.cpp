@@ -59,6 +59,7 @@ std::shared_ptr<Dispatcher::Entry> Dispatcher::add(const std::string& channel,
   auto& entries = registry_[channel];
   if (entries.empty()) channels_version_.fetch_add(1);
   entries.push_back(entry);
+  entries_.fetch_add(1, std::memory_order_release);
   return entry;
 }
 
@@ -67,7 +68,7 @@ void Dispatcher::remove(const std::shared_ptr<Entry>& entry) {
     std::lock_guard lock(registry_mu_);
     auto it = registry_.find(entry->channel);
     if (it != registry_.end()) {
-      std::erase(it->second, entry);
+      if (std::erase(it->second, entry) > 0) entries_.fetch_sub(1, std::memory_order_release);
       if (it->second.empty()) {
         registry_.erase(it);
         channels_version_.fetch_add(1);

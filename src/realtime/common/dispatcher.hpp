@@ -50,6 +50,8 @@ class Dispatcher {
   // (the Redis subscriber polls it to know when to SUBSCRIBE / UNSUBSCRIBE).
   std::vector<std::string> channels() const;
   std::uint64_t channels_version() const { return channels_version_.load(); }
+  // Whether any subscription is registered (one atomic load: asked for every ingest append).
+  bool has_entries() const { return entries_.load(std::memory_order_acquire) > 0; }
 
   std::uint64_t delivered() const { return delivered_.load(); }
   std::uint64_t dropped() const { return dropped_.load(); }
@@ -68,6 +70,7 @@ class Dispatcher {
   mutable std::mutex registry_mu_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<Entry>>> registry_;
   std::atomic<std::uint64_t> channels_version_{0};
+  std::atomic<std::size_t> entries_{0};  // registered subscriptions, changed under registry_mu_
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;

@@ -39,6 +39,8 @@ class InProcessPubSub final : public PubSub {
     return std::make_unique<InProcessSubscription>(dispatcher_, std::move(entry));
   }
 
+  bool has_subscribers() const override { return dispatcher_->has_entries(); }
+
   bool healthy() const override { return true; }
 
   PubSubStats stats() const override {

@@ -64,7 +64,7 @@ struct Config {
   std::size_t queue_max_backlog_bytes = std::size_t{4} * 1024 * 1024 * 1024;  // beyond: 503
 
   // [worker]
-  std::size_t batch_max_events = 20000;
+  std::size_t batch_max_events = 50000;
   int batch_max_wait_ms = 200;
   int session_timeout_ms = 30 * 60 * 1000;
 

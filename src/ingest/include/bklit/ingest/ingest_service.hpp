@@ -60,6 +60,9 @@ struct IngestDeps {
   // Optional: called on the queue thread with the encoded events of each append once they
   // are durable, before the clients are acked (live fan-out: must not block).
   std::function<void(const std::vector<std::string>& payloads)> on_durable;
+  // Asked before each append: false when on_durable would reach no one, so the payloads are
+  // not copied for it (the common case, no dashboard open). Unset = always wanted.
+  std::function<bool()> live_wanted;
 };
 
 class IngestService {

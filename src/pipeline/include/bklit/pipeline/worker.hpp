@@ -25,7 +25,10 @@
 namespace bklit::pipeline {
 
 struct WorkerOptions {
-  std::size_t batch_max_events = 20000;
+  // The most a batch takes when the queue holds a backlog. At a low rate batch_max_wait closes
+  // batches long before; when the store falls behind, batches grow to this, and larger inserts
+  // cost the engine less per event, so the store catches up (docs/architecture.md, step 3).
+  std::size_t batch_max_events = 50000;
   // A batch is written this long after its first record arrived, full or not. 1 s batches
   // cost less CPU per event but lengthened the ack-latency tail (docs/architecture.md, data
   // flow, step 3).

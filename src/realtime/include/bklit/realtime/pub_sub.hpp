@@ -65,6 +65,12 @@ class PubSub {
   virtual void publish(const std::string& channel, std::string message) = 0;
   virtual std::unique_ptr<Subscription> subscribe(const std::string& channel, Handler handler) = 0;
 
+  // False only when no message published now could reach any subscriber, so a publisher may
+  // skip building its messages (ingest copies every payload for live fan-out otherwise).
+  // In-process: no subscription exists. Redis: always true, since other processes subscribe.
+  // A subscription made after a false answer gets the messages published after it.
+  virtual bool has_subscribers() const { return true; }
+
   // False while the backend is unreachable (messages are being dropped); for health checks.
   virtual bool healthy() const = 0;
   virtual PubSubStats stats() const = 0;
