@@ -26,6 +26,7 @@
 #include "bklit/net/router.hpp"
 #include "bklit/net/server.hpp"
 #include "bklit/pipeline/definition_registrar.hpp"
+#include "bklit/pipeline/insert_pacer.hpp"
 #include "bklit/pipeline/store_sink.hpp"
 #include "bklit/pipeline/stored_batch_notice.hpp"
 #include "bklit/pipeline/worker.hpp"
@@ -171,6 +172,14 @@ core::Status ServerApp::start() {
     wo.batch_max_events = c.batch_max_events;
     wo.batch_max_wait = std::chrono::milliseconds(c.batch_max_wait_ms);
     wo.session_timeout = std::chrono::milliseconds(c.session_timeout_ms);
+    if (roles.ingest) {
+      // Insert pacing: the embedded engine's inserts yield the cores to this process's socket
+      // threads while the store keeps pace (docs/architecture.md, "Insert pacing").
+      wo.before_store = [store = p->analytics.get(),
+                         pacer = std::make_shared<pipeline::InsertPacer>()](std::int64_t lag_ms) {
+        store->set_insert_nice(pacer->nice_for(lag_ms));
+      };
+    }
     p->worker = std::make_unique<pipeline::Worker>(*p->queue, *p->sink, wo);
     p->worker->on_batch_written([defs = p->definitions.get(), pubsub = p->pubsub.get()](
                                     const std::vector<store::StoredEvent>& events,

@@ -481,6 +481,7 @@ void Worker::Loop::writer_run() {
     bool ok = true;
     batch_discounts_.clear();
     try {
+      if (options_.before_store) options_.before_store(batch_lag_ms(batch));
       for (std::size_t i = 0; i < batch.slice_count && ok; ++i) {
         ok = write_slice(batch, batch.slices[i]);
       }
@@ -501,6 +502,15 @@ void Worker::Loop::writer_run() {
     pipe_cv_.notify_all();
     if (writer_failed_) return;
   }
+}
+
+std::int64_t Worker::Loop::batch_lag_ms(const Batch& batch) {
+  std::int64_t oldest = 0;
+  for (const Item& item : batch.items) {
+    if (!item.decoded) continue;
+    if (oldest == 0 || item.event.received_ms < oldest) oldest = item.event.received_ms;
+  }
+  return oldest == 0 ? 0 : std::max<std::int64_t>(0, core::now_ms() - oldest);
 }
 
 bool Worker::Loop::write_slice(const Batch& batch, const Slice& slice) {

@@ -107,6 +107,8 @@ class Worker::Loop {
 
   // The writer thread.
   void writer_run();
+  // Now minus the arrival of the batch's oldest decoded event, in ms (0 for none).
+  static std::int64_t batch_lag_ms(const Batch& batch);
   bool write_slice(const Batch& batch, const Slice& slice);
   // The events [lo, hi) of the slice were rejected with `reason`: stores them in halves,
   // recursively, until each rejected one is alone, and sets those aside (rejected[i]).

@@ -61,7 +61,7 @@ bool is_identifier(std::string_view s) {
 
 std::string insert_statement(std::string_view table, std::string_view columns,
                              std::string_view format, std::string_view dedup_token,
-                             std::string_view from_infile) {
+                             std::string_view from_infile, int os_thread_priority) {
   if (!is_identifier(table)) throw StoreError("bad table name for insert");
   if (!is_identifier(format)) throw StoreError("bad format name for insert");
   std::string out = "INSERT INTO ";
@@ -85,9 +85,14 @@ std::string insert_statement(std::string_view table, std::string_view columns,
     out.append(" FROM INFILE ");
     append_quoted(out, from_infile);
   }
+  const char* settings = " SETTINGS ";
   if (!dedup_token.empty()) {
-    out.append(" SETTINGS insert_deduplication_token = ");
+    out.append(settings).append("insert_deduplication_token = ");
     append_quoted(out, dedup_token);
+    settings = ", ";
+  }
+  if (os_thread_priority != 0) {
+    out.append(settings).append("os_thread_priority = ").append(std::to_string(os_thread_priority));
   }
   out.append(" FORMAT ").append(format);
   return out;

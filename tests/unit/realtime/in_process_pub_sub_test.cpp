@@ -17,9 +17,8 @@ TEST(InProcessPubSub, HasSubscribersFollowsTheSubscriptions) {
   EXPECT_FALSE(pubsub->has_subscribers());
 
   std::atomic<int> received{0};
-  auto first = pubsub->subscribe("live:a", [&](const std::string&, const std::string&) {
-    received.fetch_add(1);
-  });
+  auto first = pubsub->subscribe(
+      "live:a", [&](const std::string&, const std::string&) { received.fetch_add(1); });
   EXPECT_TRUE(pubsub->has_subscribers());
   auto second = pubsub->subscribe("live:b", [](const std::string&, const std::string&) {});
   first.reset();
@@ -27,9 +26,8 @@ TEST(InProcessPubSub, HasSubscribersFollowsTheSubscriptions) {
   second.reset();
   EXPECT_FALSE(pubsub->has_subscribers());
 
-  auto again = pubsub->subscribe("live:a", [&](const std::string&, const std::string&) {
-    received.fetch_add(1);
-  });
+  auto again = pubsub->subscribe(
+      "live:a", [&](const std::string&, const std::string&) { received.fetch_add(1); });
   EXPECT_TRUE(pubsub->has_subscribers());
   pubsub->publish("live:a", "x");
   for (int i = 0; i < 200 && received.load() == 0; ++i) {

@@ -27,6 +27,30 @@ TEST(ChdbStore, ReportsAnEngineVersionAndIsHealthy) {
   EXPECT_TRUE(store.healthy());
 }
 
+TEST(InsertStatement, SettingsOnlyWhenGiven) {
+  EXPECT_EQ(sql::insert_statement("t", "a, b", "RowBinary", ""),
+            "INSERT INTO t (a, b) FORMAT RowBinary");
+  EXPECT_EQ(sql::insert_statement("t", "a", "RowBinary", "0:1-5", "/f", 10),
+            "INSERT INTO t (a) FROM INFILE '/f' SETTINGS insert_deduplication_token = '0:1-5', "
+            "os_thread_priority = 10 FORMAT RowBinary");
+  EXPECT_EQ(sql::insert_statement("t", "a", "TabSeparated", "", "", 10),
+            "INSERT INTO t (a) SETTINGS os_thread_priority = 10 FORMAT TabSeparated");
+}
+
+// Insert pacing sends os_thread_priority with each insert: the engine must accept it and store
+// the rows as before, at any nice value the pacer uses.
+TEST(ChdbStore, InsertsWithAThreadPriorityStoreTheRows) {
+  auto& store = testing::shared_store();
+  store.execute("DROP TABLE IF EXISTS paced_insert");
+  store.execute("CREATE TABLE paced_insert (n UInt32) ENGINE = MergeTree ORDER BY n");
+  store.set_insert_nice(10);
+  store.insert("paced_insert", "n", "TabSeparated", "1\n2\n3\n", "");
+  store.set_insert_nice(0);
+  store.insert("paced_insert", "n", "TabSeparated", "4\n", "");
+  EXPECT_EQ(store.query("SELECT count(), sum(n) FROM paced_insert", "TabSeparated"), "4\t10\n");
+  store.execute("DROP TABLE paced_insert");
+}
+
 TEST(ChdbStore, BadStatementThrowsStoreErrorWithTheEngineMessage) {
   auto& store = testing::shared_store();
   try {

@@ -3,7 +3,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -54,7 +56,7 @@ class ChdbConnection {
   // line ("\n\n"), which binary rows can hold anywhere. They go through an in-memory file
   // (memfd) that the statement reads with FROM INFILE, cleared again after each insert.
   void insert(std::string_view table, std::string_view columns, std::string_view format,
-              std::string_view rows, std::string_view dedup_token) {
+              std::string_view rows, std::string_view dedup_token, int nice) {
     std::lock_guard lock(mutex_);
     if (rows_fd_ < 0) {
       rows_fd_ = memfd_create("bklit-insert-rows", MFD_CLOEXEC);
@@ -76,7 +78,8 @@ class ChdbConnection {
       written += static_cast<std::size_t>(n);
     }
     const std::string path = "/proc/self/fd/" + std::to_string(rows_fd_);
-    run_locked(sql::insert_statement(table, columns, format, dedup_token, path), "TabSeparated");
+    run_locked(sql::insert_statement(table, columns, format, dedup_token, path, nice),
+               "TabSeparated");
   }
 
  private:
@@ -177,7 +180,12 @@ class ChdbStore final : public AnalyticsStore {
 
   void insert(std::string_view table, std::string_view columns, std::string_view format,
               std::string_view rows, std::string_view dedup_token) override {
-    conn_->insert(table, columns, format, rows, dedup_token);
+    conn_->insert(table, columns, format, rows, dedup_token,
+                  insert_nice_.load(std::memory_order_relaxed));
+  }
+
+  void set_insert_nice(int nice) override {
+    insert_nice_.store(std::clamp(nice, -20, 19), std::memory_order_relaxed);
   }
 
   EngineVersion version() override {
@@ -199,6 +207,7 @@ class ChdbStore final : public AnalyticsStore {
   std::shared_ptr<ChdbConnection> conn_;
   std::once_flag version_once_;
   EngineVersion version_;
+  std::atomic<int> insert_nice_{0};
 };
 
 std::string exe_dir() {

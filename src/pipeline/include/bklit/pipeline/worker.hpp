@@ -45,6 +45,10 @@ struct WorkerOptions {
   // stored in between, the rows are no longer set aside: that looks like a table that does not
   // match this binary rather than bad data, so the next one is retried until it is stored.
   std::uint64_t max_rejected_in_a_row = 100;
+  // Called on the store-writer thread before each batch is stored, with the batch's lag: now
+  // minus the arrival (received_ms) of its oldest event. serve uses it for insert pacing
+  // (InsertPacer); unset = nothing is called.
+  std::function<void(std::int64_t lag_ms)> before_store;
 };
 
 class Worker {

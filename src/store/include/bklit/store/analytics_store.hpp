@@ -63,6 +63,13 @@ class AnalyticsStore {
   virtual void insert(std::string_view table, std::string_view columns, std::string_view format,
                       std::string_view rows, std::string_view dedup_token) = 0;
 
+  // The Linux nice value for the engine threads that run the next inserts, where the engine
+  // runs in this process (chDB: its `os_thread_priority` setting on each INSERT, which the
+  // engine applies only with CAP_SYS_NICE, e.g. as root, and undoes after the query). The
+  // worker raises it while the store keeps pace, so inserts yield the cores to the socket
+  // threads (docs/architecture.md, "Insert pacing"). A no-op for an engine in another process.
+  virtual void set_insert_nice(int /*nice*/) {}
+
   virtual EngineVersion version() = 0;
 
   // True when the engine answers (for /readyz).

@@ -21,11 +21,12 @@ std::string quote(std::string_view s);
 bool is_identifier(std::string_view s);
 
 // "INSERT INTO <table> (<columns>) [FROM INFILE '<from_infile>'] [SETTINGS
-// insert_deduplication_token = '<token>'] FORMAT <format>": without from_infile the rows follow
-// as data. Throws StoreError when the table, a column or the format is not an identifier.
+// insert_deduplication_token = '<token>', os_thread_priority = <nice>] FORMAT <format>": without
+// from_infile the rows follow as data; each setting only when given (token non-empty, nice
+// non-zero). Throws StoreError when the table, a column or the format is not an identifier.
 std::string insert_statement(std::string_view table, std::string_view columns,
                              std::string_view format, std::string_view dedup_token,
-                             std::string_view from_infile = {});
+                             std::string_view from_infile = {}, int os_thread_priority = 0);
 
 // "26.7.3.1" or "18.16.1" (a trailing newline is fine) -> {26, 7, text}.
 EngineVersion parse_engine_version(std::string_view text);
