@@ -71,12 +71,8 @@ IngestService::IngestService(IngestDeps deps, enrich::TrustedProxies proxies)
 
 std::string IngestService::next_event_id() {
   // Unique without a syscall: a random per-process prefix and a counter in hex.
-  static constexpr char kHex[] = "0123456789abcdef";
-  auto n = id_counter_.fetch_add(1, std::memory_order_relaxed);
   std::string id = id_prefix_;
-  id.resize(id_prefix_.size() + 16);
-  for (int i = 15; i >= 0; --i, n >>= 4)
-    id[id_prefix_.size() + static_cast<std::size_t>(i)] = kHex[n & 15];
+  core::append_hex16(id, id_counter_.fetch_add(1, std::memory_order_relaxed));
   return id;
 }
 

@@ -9,6 +9,7 @@
 
 #include "bklit/core/clock.hpp"
 #include "bklit/core/hash.hpp"
+#include "bklit/core/ids.hpp"
 #include "bklit/core/json.hpp"
 #include "bklit/core/log.hpp"
 #include "bklit/core/thread_name.hpp"
@@ -41,8 +42,9 @@ std::string ranges_token(std::span<const store::StoredEvent> events) {
 std::string rows_token(std::span<const store::SessionRow> rows) {
   std::string encoded;
   for (const auto& row : rows) store::append_session_row(encoded, row);
-  const auto hex = core::hex16(core::fnv1a(encoded));
-  return std::to_string(rows.size()) + '#' + std::string(hex.data(), hex.size());
+  std::string token = std::to_string(rows.size()) + '#';
+  core::append_hex16(token, core::fnv1a(encoded));
+  return token;
 }
 
 // What a dead letter of a rejected session row holds: the row, readable.

@@ -28,12 +28,5 @@ TEST(Fnv1a, BytesAreUnsigned) {
   EXPECT_EQ(fnv1a("\xff"), expected);
 }
 
-TEST(Hex16, MostSignificantFirst) {
-  const auto hex = hex16(0x0123456789abcdefULL);
-  EXPECT_EQ(std::string_view(hex.data(), hex.size()), "0123456789abcdef");
-  const auto zero = hex16(0);
-  EXPECT_EQ(std::string_view(zero.data(), zero.size()), "0000000000000000");
-}
-
 }  // namespace
 }  // namespace bklit::core

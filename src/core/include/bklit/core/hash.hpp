@@ -4,7 +4,6 @@
 // batch in a dedup token; both must give the same value in every binary, so the constants
 // never change. Not for anything an attacker can aim at: nothing here resists collisions.
 
-#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -23,16 +22,5 @@ constexpr std::uint64_t fnv1a(std::uint64_t hash, std::string_view bytes) {
 }
 
 constexpr std::uint64_t fnv1a(std::string_view bytes) { return fnv1a(kFnv1aOffset, bytes); }
-
-// 16 lowercase hex digits, most significant first.
-constexpr std::array<char, 16> hex16(std::uint64_t value) {
-  constexpr std::string_view kDigits = "0123456789abcdef";
-  std::array<char, 16> out{};
-  for (std::size_t i = out.size(); i-- > 0;) {
-    out[i] = kDigits[value & 15U];
-    value >>= 4U;
-  }
-  return out;
-}
 
 }  // namespace bklit::core
