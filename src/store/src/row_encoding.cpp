@@ -1,5 +1,6 @@
 #include "row_encoding.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -15,7 +16,14 @@ void two_digits(std::string& out, unsigned v) {
   out.push_back(static_cast<char>('0' + v % 10));
 }
 
-std::int64_t unix_seconds(std::int64_t ms) { return ms > 0 ? ms / 1000 : 0; }
+// DateTime holds unsigned 32-bit seconds: 1970-01-01 00:00:00 to 2106-02-07 06:28:15 UTC.
+// Both formats clamp to that range, so they store the same value for any input (RowBinary
+// would otherwise wrap, and the text form would print a year the engine cannot read).
+constexpr std::int64_t kMaxDateTimeSeconds = 4294967295;
+std::int64_t unix_seconds(std::int64_t ms) {
+  if (ms <= 0) return 0;
+  return std::min(ms / 1000, kMaxDateTimeSeconds);
+}
 
 }  // namespace
 

@@ -1,12 +1,13 @@
 // Rows a real engine refuses for a value in them: the failure says so (rejects_data), and the
 // worker sets such a row aside and goes on (docs/architecture.md, "Rejected rows").
 //
-// The rejected value: a time after 9999-12-31. Our TabSeparated encoding writes it with a
-// five-digit year, which neither engine parses into a DateTime column. It does not reach the
-// store in production: ingest replaces client times more than max_clock_skew_ms from the
-// server's clock, and the default RowBinary encoding writes DateTime as 32 bits, which no
-// engine refuses. No value was found that the engines reject through that path, so this test
-// uses the TabSeparated encoding (supported, the format earlier binaries wrote).
+// Nothing ingest produces is refused by today's tables: every field is typed, strings are
+// written byte for byte, and times outside DateTime's range are stored as its nearest end.
+// A table that differs from the binary's declaration can refuse rows, though (an operator's
+// ALTER, an older schema), so these tests change one String column of `events` to DateTime
+// and send text there: the rows whose text is a time are stored, the others refused. The
+// TabSeparated encoding (supported, the format earlier binaries wrote) sends the text the
+// engine parses; RowBinary would misread every row of a retyped column.
 
 #include <gtest/gtest.h>
 
@@ -24,9 +25,12 @@ namespace {
 
 const std::int64_t kT0 =
     (core::days_from_civil(2026, 11, 20) * 86400 + std::int64_t{10} * 3600) * 1000;
-const std::int64_t kYear10000 = core::days_from_civil(10000, 1, 1) * 86400 * 1000;
+// The retyped column, and what good rows carry in it.
+constexpr const char* kRetyped = "utm_id";
+constexpr const char* kAsTime = "2026-11-20 10:00:00";
 
-core::Event pageview(const std::string& session, std::int64_t ts, const std::string& id) {
+core::Event pageview(const std::string& session, std::int64_t ts, const std::string& id,
+                     const std::string& utm_id = kAsTime) {
   core::Event e;
   e.type = core::EventType::kPageview;
   e.event_id = id;
@@ -37,10 +41,17 @@ core::Event pageview(const std::string& session, std::int64_t ts, const std::str
   e.received_ms = ts;
   e.hostname = "example.com";
   e.pathname = "/" + id;
+  e.utm_id = utm_id;
   return e;
 }
 
-class RejectedRowsContract : public MigratedStoreTest {};
+class RejectedRowsContract : public MigratedStoreTest {
+ protected:
+  void retype_column() {
+    store().execute(std::string("ALTER TABLE events MODIFY COLUMN ") + kRetyped +
+                    " DateTime('UTC')");
+  }
+};
 
 // Runs `fn`, which must throw a StoreError, and returns it.
 template <typename Fn>
@@ -55,21 +66,16 @@ StoreError failure_of(Fn&& fn) {
 }
 
 TEST_P(RejectedRowsContract, TheEngineSaysWhenItRejectsAValue) {
+  retype_column();
   AnalyticsWriter writer(store(), RowFormat::kTabSeparated);
-  SessionRow row;
-  row.project_id = "p1";
-  row.session_id = "s1";
-  row.start_ms = kYear10000;
-  row.last_seen_ms = kYear10000;
-  row.pageviews = 1;
-  row.version = 1;
-  StoreError bad_time = failure_of([&] { writer.write_sessions({row}, "t-bad"); });
+  core::Event bad = pageview("s1", kT0, "x1", "not a time");
+  StoreError bad_time = failure_of([&] { writer.write_events({{&bad, 0, 1}}, "t-bad"); });
   EXPECT_TRUE(bad_time.rejects_data()) << bad_time.engine_code() << ": " << bad_time.what();
   EXPECT_FALSE(bad_time.transient());
 
-  row.start_ms = row.last_seen_ms = kT0;  // the same row, in range, is stored
-  writer.write_sessions({row}, "t-good");
-  EXPECT_EQ(scalar("SELECT count() FROM sessions"), "1\n");
+  core::Event good = pageview("s1", kT0, "x1");  // the same row with a time there is stored
+  writer.write_events({{&good, 0, 1}}, "t-good");
+  EXPECT_EQ(scalar("SELECT count() FROM events"), "1\n");
 
   // Rows that end inside a value.
   StoreError truncated = failure_of([&] {
@@ -86,12 +92,13 @@ TEST_P(RejectedRowsContract, TheEngineSaysWhenItRejectsAValue) {
 
 TEST_P(RejectedRowsContract, TheWorkerSetsARejectedRowAsideAndGoesOn) {
   pipeline::testing::FakeQueue queue;
+  retype_column();
   pipeline::StoreSink sink(store(), RowFormat::kTabSeparated);
   const std::string a = std::to_string(kT0) + "-aaaa";
   const std::string b = std::to_string(kT0) + "-bbbb";
   queue.push(0, core::encode_event(pageview(a, kT0, "a1")));
   queue.push(0, core::encode_event(pageview(a, kT0 + 1'000, "a2")));
-  const std::string bad = core::encode_event(pageview(b, kYear10000, "b1"));
+  const std::string bad = core::encode_event(pageview(b, kT0 + 500, "b1", "not a time"));
   const std::uint64_t bad_seq = queue.push(0, bad);
   queue.push(0, core::encode_event(pageview(a, kT0 + 2'000, "a3")));
   pipeline::WorkerOptions options;

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <array>
+#include <limits>
 #include <set>
 
 #include "bklit/store/row_writer.hpp"
@@ -82,6 +84,38 @@ TEST(AnalyticsWriter, HostileStringsRoundTripByteForByte) {
     EXPECT_EQ(got, h + "\t" + h + "\t" + h + "\t" + hex(hostile[(i + 1) % std::size(hostile)]) +
                        "\t" + h + "\t2\n")
         << "string #" << i;
+  }
+}
+
+// DateTime holds 1970-01-01 00:00:00 .. 2106-02-07 06:28:15 UTC. Both insert formats store a
+// time outside that range as the nearest end (RowBinary used to wrap, TabSeparated to print
+// NUL bytes), and timestamp_ms keeps the exact value.
+TEST(AnalyticsWriter, TimesOutsideTheDateTimeRangeStoreTheNearestEndInBothFormats) {
+  auto& store = testing::shared_store();
+  const std::array<std::int64_t, 5> times = {-5'000, 0, 4'294'967'295'999, 4'294'967'296'000,
+                                             std::numeric_limits<std::int64_t>::max()};
+  const std::array<const char*, 5> expected = {"0", "0", "4294967295", "4294967295", "4294967295"};
+  for (RowFormat format : {RowFormat::kRowBinary, RowFormat::kTabSeparated}) {
+    const std::string project = std::string("p_range_") + std::string(format_name(format));
+    AnalyticsWriter writer(store, format);
+    std::vector<core::Event> events;
+    for (std::size_t i = 0; i < std::size(times); ++i) {
+      core::Event e = make_event(project, "s" + std::to_string(i), static_cast<int>(i));
+      e.timestamp_ms = times[i];
+      events.push_back(e);
+    }
+    std::vector<StoredEvent> batch;
+    batch.reserve(events.size());
+    for (auto& e : events) batch.push_back({&e, 0, 0});
+    writer.write_events(batch, project);
+    for (std::size_t i = 0; i < std::size(times); ++i) {
+      std::string got = store.query(
+          "SELECT toUnixTimestamp(ts), timestamp_ms FROM events WHERE project_id = " +
+              sql::quote(project) + " AND session_id = " + sql::quote("s" + std::to_string(i)),
+          "TabSeparated");
+      EXPECT_EQ(got, std::string(expected[i]) + "\t" + std::to_string(times[i]) + "\n")
+          << format_name(format) << " time #" << i;
+    }
   }
 }
 

@@ -13,7 +13,9 @@ namespace bklit::ingest {
 class SaltProvider {
  public:
   explicit SaltProvider(appdb::AppStore& app) : app_(app) {}
-  // Salt of the UTC day containing day_of_ms.
+  // Salt of the UTC day containing day_of_ms. The first call for a day later than every day
+  // asked so far also rotates: salts older than the day before it are deleted, so a past
+  // day's visitor ids cannot be recomputed (docs/metrics.md "Visitor").
   std::string salt_for_time(std::int64_t day_of_ms);
   // Deletes salts older than yesterday, in memory and in the store.
   void rotate(std::int64_t now_ms);
@@ -22,6 +24,7 @@ class SaltProvider {
   appdb::AppStore& app_;
   std::mutex mu_;
   std::map<std::int64_t, std::string> salts_;
+  std::int64_t newest_day_ = INT64_MIN;  // the latest day asked for; guarded by mu_
 };
 
 }  // namespace bklit::ingest
