@@ -21,20 +21,19 @@ std::string SaltProvider::salt_for_time(std::int64_t day_of_ms) {
   // Rotation runs on the first request of a new day (and the first after a start), so it
   // needs no timer and costs nothing on the cached path. Callers ask only for today or, for
   // a session that began before midnight, yesterday, so nothing still in use is deleted.
-  if (newer) rotate(day * kDayMs);
+  if (newer) delete_before(day - 1);
   // The store creates the day's salt atomically, so every process agrees on it.
   std::string salt = app_.salt_for_day(day);
   std::lock_guard lock(mu_);
   return salts_.emplace(day, std::move(salt)).first->second;
 }
 
-void SaltProvider::rotate(std::int64_t now_ms) {
-  auto keep_from = day_of(now_ms) - 1;
+void SaltProvider::delete_before(std::int64_t day) {
   {
     std::lock_guard lock(mu_);
-    salts_.erase(salts_.begin(), salts_.lower_bound(keep_from));
+    salts_.erase(salts_.begin(), salts_.lower_bound(day));
   }
-  app_.delete_salts_before(keep_from);
+  app_.delete_salts_before(day);
 }
 
 }  // namespace bklit::ingest

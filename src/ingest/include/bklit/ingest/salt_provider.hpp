@@ -17,10 +17,11 @@ class SaltProvider {
   // asked so far also rotates: salts older than the day before it are deleted, so a past
   // day's visitor ids cannot be recomputed (docs/metrics.md "Visitor").
   std::string salt_for_time(std::int64_t day_of_ms);
-  // Deletes salts older than yesterday, in memory and in the store.
-  void rotate(std::int64_t now_ms);
 
  private:
+  // Deletes the salts of the days before `day`, in memory and in the store.
+  void delete_before(std::int64_t day);
+
   appdb::AppStore& app_;
   std::mutex mu_;
   std::map<std::int64_t, std::string> salts_;
