@@ -49,6 +49,15 @@ class EchoSession : public WsSession {
       : conn_(std::move(conn)), seen_(seen) {}
   void on_open() override { conn_->send_text(R"({"type":"connected"})"); }
   void on_text(std::string message) override {
+    if (message == "two-threads") {
+      // A reply sent from the I/O thread, then one sent from another thread while this
+      // handler still runs (as the SDK session answers `auth` here and acks from the
+      // queue's writer thread): the client reads them in that order.
+      conn_->send_text("from-io-thread");
+      std::thread other([conn = conn_] { conn->send_text("from-other-thread"); });
+      other.join();
+      return;
+    }
     if (message == "close-me") {
       // What was queued before the close is sent before it; nothing after it is.
       conn_->send_texts(std::move(batch_));
@@ -243,6 +252,20 @@ TEST_F(WsServerTest, HandshakeThenEveryFrameOfOneWriteArrivesInOneBatch) {
   EXPECT_EQ(seen_.texts.size(), 20U);
   // 20 frames in one write reach the application in far fewer than 20 reads (usually 1).
   EXPECT_LT(seen_.idle_calls, 20U);
+}
+
+TEST_F(WsServerTest, RepliesLeaveInTheOrderTheyWereSentFromAnyThread) {
+  RawClient c(server_->port());
+  c.handshake();
+  ASSERT_TRUE(c.next_frame());
+  for (int round = 0; round < 20; ++round) {
+    ASSERT_TRUE(c.send_all(masked(0x81, "two-threads")));
+    auto first = c.next_frame();
+    auto second = c.next_frame();
+    ASSERT_TRUE(first && second) << round;
+    EXPECT_EQ(first->payload, "from-io-thread") << round;
+    EXPECT_EQ(second->payload, "from-other-thread") << round;
+  }
 }
 
 TEST_F(WsServerTest, FragmentedMessageWithAPingInTheMiddle) {
