@@ -6,7 +6,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -112,53 +111,21 @@ void answer_handler_failure(Pending& pending, std::string_view method, std::stri
 
 }  // namespace
 
-// One io_context per I/O thread, each run by its thread alone, and every connection on one
-// of them, chosen in turn at accept: no handler hand-off goes through a scheduler that two
-// threads share (with one shared io_context, the thread not in epoll_wait parked on the
-// scheduler's condition variable and was woken for every completion; bench/README.md, "I/O
-// threads"). Each connection still runs on a strand of its context, and not for mutual
-// exclusion: a strand runs what is posted to it in the order of the posts, from any thread,
-// while a plain io_context runs a post made from its own thread only after the handler that
-// made it returns, behind posts that other threads made meanwhile. The SDK session answers
-// `auth` from the I/O thread and acks from the queue's writer thread, and the client must
-// read them in that order (docs/protocol.md).
 struct Server::Impl {
-  using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
-
   ServerOptions options;
   Handlers handlers;
   WsLimits ws_limits;
-  std::vector<std::unique_ptr<asio::io_context>> contexts;
-  std::vector<WorkGuard> keep_running;
-  tcp::acceptor acceptor;
-  std::size_t next_context = 0;  // touched only by the accept loop
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
   std::vector<std::thread> threads;
   std::uint16_t bound_port = 0;
   WsRegistry websockets;
   bool stopped = false;
 
-  static int thread_count(const ServerOptions& o) {
-    return o.threads > 0 ? o.threads
-                         : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
-  }
-
-  static std::vector<std::unique_ptr<asio::io_context>> make_contexts(int n) {
-    std::vector<std::unique_ptr<asio::io_context>> out;
-    // Concurrency hint 1: one thread runs each context, so its scheduler skips the
-    // bookkeeping of waking other threads (posts from other threads stay safe).
-    for (int t = 0; t < n; ++t) out.push_back(std::make_unique<asio::io_context>(1));
-    return out;
-  }
-
-  Impl(ServerOptions o, Handlers h)
-      : options(std::move(o)),
-        handlers(std::move(h)),
-        contexts(make_contexts(thread_count(options))),
-        acceptor(*contexts.front()) {
+  Impl(ServerOptions o, Handlers h) : options(std::move(o)), handlers(std::move(h)) {
     ws_limits.max_message_bytes = options.max_ws_message_bytes;
     ws_limits.max_write_queue = options.max_ws_write_queue;
     ws_limits.idle_timeout = options.ws_idle_timeout;
-    for (auto& c : contexts) keep_running.emplace_back(c->get_executor());
   }
 
   asio::awaitable<void> accept_loop();
@@ -288,9 +255,7 @@ asio::awaitable<void> Server::Impl::serve_http(tcp::socket socket) {
 
 asio::awaitable<void> Server::Impl::accept_loop() {
   for (;;) {
-    asio::io_context& home = *contexts[next_context];
-    next_context = (next_context + 1) % contexts.size();
-    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(home), kNoThrow);
+    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kNoThrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       continue;  // e.g. EMFILE: keep serving the connections we have
@@ -328,11 +293,14 @@ void Server::start() {
   }
   i.acceptor.listen(asio::socket_base::max_listen_connections);
   i.bound_port = i.acceptor.local_endpoint().port();
-  asio::co_spawn(*i.contexts.front(), i.accept_loop(), asio::detached);
-  for (std::size_t t = 0; t < i.contexts.size(); ++t) {
-    i.threads.emplace_back([ctx = i.contexts[t].get(), t] {
+  asio::co_spawn(i.ioc, i.accept_loop(), asio::detached);
+  int n = i.options.threads > 0
+              ? i.options.threads
+              : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  for (int t = 0; t < n; ++t) {
+    i.threads.emplace_back([&i, t] {
       core::name_this_thread("bklit-io-" + std::to_string(t));
-      ctx->run();
+      i.ioc.run();
     });
   }
 }
@@ -340,7 +308,7 @@ void Server::start() {
 std::uint16_t Server::port() const { return impl_->bound_port; }
 
 void Server::stop_accepting() {
-  asio::post(*impl_->contexts.front(), [i = impl_.get()] {
+  asio::post(impl_->ioc, [i = impl_.get()] {
     beast::error_code ec;
     i->acceptor.close(ec);
   });
@@ -355,7 +323,7 @@ std::size_t Server::open_websockets() const { return impl_->websockets.size(); }
 void Server::stop() {
   if (!impl_ || impl_->stopped) return;
   impl_->stopped = true;
-  for (auto& c : impl_->contexts) c->stop();
+  impl_->ioc.stop();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
