@@ -27,7 +27,8 @@
 # tooling), SHAPES, MAX_DURATION (120), RATE (10000), LOW_RATE (1000), RATE_DURATION (60),
 # CEILING_DURATION (30), IDLE_SOCKETS (10000), IDLE_HOLD (30), REALISTIC_CONNECTIONS (200),
 # REALISTIC_PIPELINE (32), PERSISTENT_PIPELINE (10), HTTP_CONNECTIONS (64), HTTP_BATCH (20),
-# LOADGEN_THREADS (2: one per core, the loadgen's own default), VERIFY_TIMEOUT (600), WRK_DURATION (10), WRK_CONNECTIONS (64),
+# LOADGEN_THREADS (2: one per core, the loadgen's own default), VERIFY_TIMEOUT (600),
+# WRK_DURATION (10), WRK_CONNECTIONS (64),
 # PERF (auto: profile when `perf record -e cpu-clock` works; 0 = never), PERF_SHAPE
 # (persistent50), PERF_SECONDS (20).
 set -euo pipefail

@@ -1,6 +1,6 @@
 // net::Server's WebSocket side against a raw client on loopback: handshake, batched
-// delivery, reply order across threads, fragmentation, ping/pong, close handshakes, oversized and
-// malformed frames.
+// delivery, reply order across threads, fragmentation, ping/pong, close handshakes,
+// oversized and malformed frames.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
