@@ -60,7 +60,7 @@ struct Config {
   int queue_claim_idle_ms = 30000;  // Redis: pending entries idle this long are reclaimed
   int queue_lease_ms = 10000;       // Redis: a worker owns a shard this long per renewal
   std::size_t queue_segment_bytes = 64 * 1024 * 1024;
-  int queue_group_commit_us = 0;  // extra wait to gather appends into one fsync
+  int queue_group_commit_us = 1000;  // extra wait to gather appends into one fsync
   std::size_t queue_max_backlog_bytes = std::size_t{4} * 1024 * 1024 * 1024;  // beyond: 503
 
   // [worker]
