@@ -231,8 +231,7 @@ const std::vector<Setting>& settings() {
     s.push_back(number<SZ>("queue_segment_bytes", "queue", &Config::queue_segment_bytes,
                            SZ{1} << 16, SZ{4} << 30, {"local log segment size", "bytes"}));
     s.push_back(number<int>("queue_group_commit_us", "queue", &Config::queue_group_commit_us, 0,
-                            1000000,
-                            {"wait before each fsync to gather appends; 0 = none", "µs"}));
+                            1000000, {"wait before each fsync to gather appends; 0 = none", "µs"}));
     s.push_back(number<SZ>(
         "queue_max_backlog_bytes", "queue", &Config::queue_max_backlog_bytes, SZ{1} << 20,
         SZ{1} << 50, {"unprocessed backlog beyond which ingest answers \"overloaded\"", "bytes"}));
