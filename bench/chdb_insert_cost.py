@@ -11,6 +11,7 @@ it INSERTS times into each variant, alternating, and prints wall and process CPU
 Scratch tables are dropped at the end; `events` is only read.
 """
 import ctypes
+import itertools
 import os
 import resource
 import sys
@@ -61,9 +62,9 @@ def cpu():
 
 def bench(name, fn, n):
     c0, t0 = cpu(), time.perf_counter()
-    for i in range(n):
-        fn(i)
-    print("%-42s %8.2f ms wall %8.2f ms cpu per insert"
+    for _ in range(n):
+        fn()
+    print("%-42s %8.2f ms wall %8.2f ms cpu per statement"
           % (name, (time.perf_counter() - t0) * 1000 / n, (cpu() - c0) * 1000 / n), flush=True)
 
 
@@ -84,7 +85,8 @@ for name, (nodedup, nolc) in variants.items():
     q(d)
     q("SYSTEM STOP MERGES " + name)
 
-rows_file = os.path.join(tempfile.mkdtemp(), "rows.rb")
+scratch = tempfile.TemporaryDirectory()
+rows_file = os.path.join(scratch.name, "rows.rb")
 # Sessions of six events, a few dozen pages, a handful of sources, countries and browsers.
 q(f"""INSERT INTO cost_nodedup SELECT 'proj-1', now() - number % 3600,
  toUnixTimestamp64Milli(now64(3)) - number, toUnixTimestamp64Milli(now64(3)), 1,
@@ -103,15 +105,15 @@ q(f"SELECT * FROM cost_nodedup INTO OUTFILE '{rows_file}' TRUNCATE FORMAT RowBin
 q("TRUNCATE TABLE cost_nodedup")
 print(f"{ROWS} rows per insert, {os.path.getsize(rows_file)} bytes of RowBinary, {INSERTS} inserts per line")
 
-token = iter(range(1 << 30))
-bench("SELECT 1", lambda i: q("SELECT 1"), 50)
+token = itertools.count()
+bench("SELECT 1", lambda: q("SELECT 1"), 50)
 for _ in range(2):
     for name, (nodedup, nolc) in variants.items():
         label = ("String" if nolc else "LowCardinality") + (", no dedup" if nodedup else ", dedup token")
-        bench(label, lambda i, n=name, d=nodedup: q(
+        bench(label, lambda n=name, d=nodedup: q(
             f"INSERT INTO {n} FROM INFILE '{rows_file}'"
             + ("" if d else f" SETTINGS insert_deduplication_token = 't{next(token)}'")
             + " FORMAT RowBinary"), INSERTS)
 for name in variants:
     q("DROP TABLE " + name)
-os.remove(rows_file)
+scratch.cleanup()
