@@ -1,12 +1,12 @@
 // Raw insert rate of the embedded analytics store: the ceiling the end-to-end rate of
 // `bklit serve` is reported against, and the cost of each insert format. Rows are built like
 // the worker builds them (enriched core::Event -> AnalyticsWriter, one INSERT per batch with a
-// dedup token), in TabSeparated and in RowBinary, alternating so that both meet the same
-// machine load: events alone, then worker-shaped batches (events + their session rows).
-// Reports rows/s and CPU microseconds per event: of the calling thread (encoding plus the
-// engine's parsing and writing of the part), of the whole process during the phase (the
-// engine's other threads and merges included), of encoding alone, and of the merges that run
-// after the last insert.
+// dedup token), as a Native block (the product's format), in RowBinary and in TabSeparated,
+// rotating which goes first so that all meet the same machine load: events alone, then
+// worker-shaped batches (events + their session rows). Reports rows/s and CPU microseconds per
+// event: of the calling thread (encoding plus the engine's parsing and writing of the part), of the
+// whole process during the phase (the engine's other threads and merges included), of encoding
+// alone, and of the merges that run after the last insert.
 //
 // Usage: chdb_insert_bench [--batches N] [--batch-size N] [--rounds N] [--settle S]
 //                          [--data-dir DIR] [--chdb-library PATH] [--json FILE]
@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -157,8 +158,9 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < per_phase; ++i) events.push_back(bench::make_event(i, now, rng));
 
   // The product's format first: run_bench.sh reports the first phase as the raw ceiling.
-  const store::RowFormat formats[] = {store::RowFormat::kRowBinary,
-                                      store::RowFormat::kTabSeparated};
+  constexpr int kFormats = 3;
+  const std::array<store::RowFormat, kFormats> formats = {
+      store::RowFormat::kNative, store::RowFormat::kRowBinary, store::RowFormat::kTabSeparated};
   std::vector<PhaseResult> results;
   std::vector<store::StoredEvent> batch;
   std::uint64_t seq_base = 0;
@@ -179,12 +181,19 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, double>> encode_us;
   for (auto format : formats) {
     std::string buffer;
+    std::vector<const store::StoredEvent*> rows;
     std::size_t bytes = 0;
     const double t0 = bench::thread_cpu_s();
     for (int b = 0; b < opt.batches; ++b) {
       fill_batch(b);
       buffer.clear();
-      for (const auto& e : batch) store::append_event_row(buffer, e, format);
+      if (format == store::RowFormat::kNative) {
+        rows.clear();
+        for (const auto& e : batch) rows.push_back(&e);
+        store::append_event_block(buffer, rows);
+      } else {
+        for (const auto& e : batch) store::append_event_row(buffer, e, format);
+      }
       bytes += buffer.size();
     }
     const double us = (bench::thread_cpu_s() - t0) * 1e6 / static_cast<double>(per_phase);
@@ -194,9 +203,9 @@ int main(int argc, char** argv) {
 
   for (int round = 0; round < opt.rounds; ++round) {
     for (int shape = 0; shape < 2; ++shape) {
-      for (int k = 0; k < 2; ++k) {
-        // Alternate which format goes first, so neither always meets the other's merges.
-        auto format = formats[(k + round) % 2];
+      for (int k = 0; k < kFormats; ++k) {
+        // Rotate which format goes first, so none always meets the others' merges.
+        auto format = formats[(k + round) % kFormats];
         store::AnalyticsWriter writer(analytics, format);
         std::string name = fmt::format("{} {}", shape == 0 ? "events" : "worker-shaped",
                                        store::format_name(format));

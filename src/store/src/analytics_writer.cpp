@@ -104,27 +104,51 @@ std::string_view AnalyticsWriter::effective_token(const std::string& dedup_token
   return dedup_token_support_ == 1 ? std::string_view(dedup_token) : std::string_view();
 }
 
+RowFormat AnalyticsWriter::effective_format() {
+  if (format_ != RowFormat::kNative) return format_;
+  if (native_support_ < 0) {
+    native_support_ = SqlDialect::for_version(store_.version()).native_insert ? 1 : 0;
+  }
+  return native_support_ == 1 ? RowFormat::kNative : RowFormat::kRowBinary;
+}
+
 void AnalyticsWriter::write_events(const std::vector<StoredEvent>& events,
                                    const std::string& dedup_token) {
   std::string_view token = effective_token(dedup_token);
+  const RowFormat format = effective_format();
   std::set<std::pair<std::uint32_t, std::uint64_t>> already;
   if (dedup_token_support_ == 0) already = stored_positions(store_, events);
   buffer_.clear();
+  event_rows_.clear();
   for (const auto& stored : events) {
     if (stored.event == nullptr || already.contains({stored.shard, stored.seq})) continue;
-    append_event_row(buffer_, stored, format_);
+    if (format == RowFormat::kNative) {
+      event_rows_.push_back(&stored);
+    } else {
+      append_event_row(buffer_, stored, format);
+    }
+  }
+  if (format == RowFormat::kNative && !event_rows_.empty()) {
+    append_event_block(buffer_, event_rows_);
   }
   if (buffer_.empty()) return;
-  store_.insert("events", event_columns(), format_name(format_), buffer_, token);
+  store_.insert("events", event_columns(), format_name(format), buffer_, token);
 }
 
 void AnalyticsWriter::write_sessions(const std::vector<SessionRow>& sessions,
                                      const std::string& dedup_token) {
   if (sessions.empty()) return;
   std::string_view token = effective_token(dedup_token);
+  const RowFormat format = effective_format();
   buffer_.clear();
-  for (const auto& s : sessions) append_session_row(buffer_, s, format_);
-  store_.insert("sessions", session_columns(), format_name(format_), buffer_, token);
+  if (format == RowFormat::kNative) {
+    session_rows_.clear();
+    for (const auto& s : sessions) session_rows_.push_back(&s);
+    append_session_block(buffer_, session_rows_);
+  } else {
+    for (const auto& s : sessions) append_session_row(buffer_, s, format);
+  }
+  store_.insert("sessions", session_columns(), format_name(format), buffer_, token);
 }
 
 std::uint64_t AnalyticsWriter::max_event_seq(std::uint32_t shard) {

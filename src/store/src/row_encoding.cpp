@@ -51,7 +51,7 @@ void RowEncoder::text_int(std::int64_t v) {
 }
 
 void RowEncoder::string(std::string_view v) {
-  if (format_ == RowFormat::kRowBinary) {
+  if (format_ != RowFormat::kTabSeparated) {
     varint(v.size());
     out_.append(v);
     return;
@@ -62,7 +62,7 @@ void RowEncoder::string(std::string_view v) {
 
 void RowEncoder::datetime(std::int64_t ms) {
   const std::int64_t secs = unix_seconds(ms);
-  if (format_ == RowFormat::kRowBinary) {
+  if (format_ != RowFormat::kTabSeparated) {
     fixed(static_cast<std::uint32_t>(secs));
     return;
   }
@@ -94,6 +94,13 @@ void RowEncoder::string_array(const std::vector<std::pair<std::string, std::stri
   if (format_ == RowFormat::kRowBinary) {
     varint(pairs.size());
     for (const auto& [key, value] : pairs) string(keys ? key : value);
+    return;
+  }
+  if (format_ == RowFormat::kNative) {
+    array_end_ += pairs.size();
+    fixed(array_end_);
+    RowEncoder elements(*elements_, RowFormat::kRowBinary);
+    for (const auto& [key, value] : pairs) elements.string(keys ? key : value);
     return;
   }
   // The quoted-literal form ['a','b']. The TSV reader parses it straight from the escaped

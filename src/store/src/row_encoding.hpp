@@ -1,7 +1,9 @@
 #pragma once
-// Field-level encoders for the two insert formats every engine version reads (RowBinary and
-// TabSeparated), and the RowBinary decoder used to read session rows back. The column
-// declarations (schema/columns.hpp) call these in column order.
+// Field-level encoders for the insert formats (RowBinary and TabSeparated, which every engine
+// version reads, and Native), and the RowBinary decoder used to read session rows back. The
+// column declarations (schema/columns.hpp) call these in column order, row after row; for
+// Native each column has its own encoder and buffer, since a Native column's data for our
+// scalar types is exactly the RowBinary encoding of each of its values in turn.
 
 #include <array>
 #include <cstdint>
@@ -18,6 +20,13 @@ namespace bklit::store {
 class RowEncoder {
  public:
   RowEncoder(std::string& out, RowFormat format) : out_(out), format_(format) {}
+
+  // Native: `out` receives one column's values, row after row; an Array column's end offsets
+  // (UInt64, running over the block) go to `out` and its elements to `elements`.
+  RowEncoder(std::string& out, std::string& elements)
+      : out_(out), format_(RowFormat::kNative), elements_(&elements) {}
+  // A Native block's column or row count (LEB128).
+  void count(std::uint64_t n) { varint(n); }
 
   void begin_row() { first_ = true; }
   void end_row() {
@@ -65,6 +74,8 @@ class RowEncoder {
   std::string& out_;
   RowFormat format_;
   bool first_ = true;
+  std::string* elements_ = nullptr;  // Native: where Array elements go
+  std::uint64_t array_end_ = 0;      // Native: elements of this Array column so far
 };
 
 // Reads RowBinary fields in order; throws StoreError on truncated input.

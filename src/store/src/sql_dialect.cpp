@@ -10,6 +10,7 @@ SqlDialect SqlDialect::for_version(const EngineVersion& v) {
   d.codecs = v.at_least(19, 1);
   // Before 20.x FINAL ran on one thread and was far slower than grouping.
   d.sessions_final = v.at_least(20, 1);
+  d.native_insert = v.at_least(23, 8);
   return d;
 }
 

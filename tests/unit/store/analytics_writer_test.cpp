@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <set>
@@ -87,6 +88,74 @@ TEST(AnalyticsWriter, HostileStringsRoundTripByteForByte) {
   }
 }
 
+// A Native block stores exactly what RowBinary rows store: every column of events and sessions,
+// with metadata arrays of 0, 1 and 3 pairs (the offsets run across rows), empty strings and
+// bytes that need escaping elsewhere.
+TEST(AnalyticsWriter, NativeBlocksStoreWhatRowBinaryRowsStore) {
+  auto& store = testing::shared_store();
+  auto events_for = [](const std::string& project) {
+    std::vector<core::Event> events;
+    for (int i = 0; i < 5; ++i) {
+      core::Event e = make_event(project, "s" + std::to_string(i % 2), i);
+      e.type = i % 2 == 0 ? core::EventType::kPageview : core::EventType::kCustom;
+      e.url = "https://a.example/p" + std::to_string(i) + "?q=\t\n" + std::string(1, '\0');
+      e.hostname = "a.example";
+      e.referrer = i == 0 ? "" : "https://www.google.com/";
+      e.source = "Google";
+      e.country = i == 3 ? "" : "DE";
+      e.browser = "Firefox";
+      e.is_bot = i == 4;
+      e.screen_width = static_cast<std::uint16_t>(1000 + i);
+      e.is_new_visitor = i == 0;
+      if (i % 3 == 1) e.metadata = {{"plan", "pro"}};
+      if (i % 3 == 2) e.metadata = {{"a", "1"}, {"b", ""}, {"", "3"}};
+      events.push_back(e);
+    }
+    return events;
+  };
+  auto select = [&store](const char* table, const std::string& project) {
+    return store.query(std::string("SELECT * EXCEPT project_id FROM ") + table +
+                           " WHERE project_id = " + sql::quote(project) + " ORDER BY ALL",
+                       "TabSeparated");
+  };
+  std::array<std::string, 2> stored;
+  std::array<std::string, 2> sessions;
+  const std::array<RowFormat, 2> formats = {RowFormat::kRowBinary, RowFormat::kNative};
+  for (std::size_t f = 0; f < formats.size(); ++f) {
+    const std::string project = std::string("p_native_") + std::string(format_name(formats[f]));
+    AnalyticsWriter writer(store, formats[f]);
+    auto events = events_for(project);
+    std::vector<StoredEvent> batch;
+    for (std::size_t i = 0; i < events.size(); ++i) batch.push_back({&events[i], 4, 10 + i});
+    writer.write_events(batch, project);
+    std::vector<SessionRow> rows;
+    for (int v = 1; v <= 3; ++v) {
+      SessionRow s;
+      s.project_id = project;
+      s.session_id = "sess-" + std::to_string(v);
+      s.visitor_id = 1000U + v;
+      // Before every time LoadSessionsReturnsTheLatestState asks for active sessions.
+      s.start_ms = 1'700'000'000'000 + v;
+      s.last_seen_ms = s.start_ms + 5000;
+      s.entry_page = "/";
+      s.exit_page = "/e" + std::to_string(v);
+      s.pageviews = static_cast<std::uint32_t>(v);
+      s.utm_campaign = "it's";
+      s.country = v == 2 ? "" : "FR";
+      s.last_seq = 40U + v;
+      s.version = static_cast<std::uint64_t>(v);
+      rows.push_back(s);
+    }
+    writer.write_sessions(rows, project);
+    stored[f] = select("events", project);
+    sessions[f] = select("sessions", project);
+  }
+  EXPECT_EQ(std::count(stored[0].begin(), stored[0].end(), '\n'), 5);
+  EXPECT_EQ(std::count(sessions[0].begin(), sessions[0].end(), '\n'), 3);
+  EXPECT_EQ(stored[1], stored[0]);
+  EXPECT_EQ(sessions[1], sessions[0]);
+}
+
 // DateTime holds 1970-01-01 00:00:00 .. 2106-02-07 06:28:15 UTC. Both insert formats store a
 // time outside that range as the nearest end (RowBinary used to wrap, TabSeparated to print
 // NUL bytes), and timestamp_ms keeps the exact value.
@@ -95,7 +164,7 @@ TEST(AnalyticsWriter, TimesOutsideTheDateTimeRangeStoreTheNearestEndInBothFormat
   const std::array<std::int64_t, 5> times = {-5'000, 0, 4'294'967'295'999, 4'294'967'296'000,
                                              std::numeric_limits<std::int64_t>::max()};
   const std::array<const char*, 5> expected = {"0", "0", "4294967295", "4294967295", "4294967295"};
-  for (RowFormat format : {RowFormat::kRowBinary, RowFormat::kTabSeparated}) {
+  for (RowFormat format : {RowFormat::kRowBinary, RowFormat::kTabSeparated, RowFormat::kNative}) {
     const std::string project = std::string("p_range_") + std::string(format_name(format));
     AnalyticsWriter writer(store, format);
     std::vector<core::Event> events;

@@ -45,6 +45,10 @@ struct Column {
 std::span<const Column<StoredEvent>> event_table_columns();
 std::span<const Column<SessionRow>> session_table_columns();
 
+// The type a Native block declares for a column: its table type, but String for
+// LowCardinality(String), which the engine converts on insert.
+std::string_view native_type_name(ColumnType type);
+
 // "LowCardinality(String)", "DateTime('UTC')", ... with the codec where the dialect has one.
 std::string column_definition_sql(std::string_view name, ColumnType type, std::string_view codec,
                                   const SqlDialect& dialect);

@@ -9,7 +9,7 @@ namespace bklit::pipeline {
 class StoreSink : public BatchSink {
  public:
   explicit StoreSink(store::AnalyticsStore& store,
-                     store::RowFormat format = store::RowFormat::kRowBinary)
+                     store::RowFormat format = store::RowFormat::kNative)
       : writer_(store, format) {}
   void write_events(const std::vector<store::StoredEvent>& events,
                     const std::string& dedup_token) override;

@@ -55,7 +55,7 @@ class AnalyticsStore {
   // "JSONCompact", "TabSeparated"); the SQL must not carry its own FORMAT clause.
   virtual std::string query(std::string_view sql, std::string_view format) = 0;
 
-  // Inserts `rows`, encoded in `format` ("RowBinary", "TabSeparated", "JSONEachRow"...) with
+  // Inserts `rows`, encoded in `format` ("Native", "RowBinary", "TabSeparated"...) with
   // the columns `columns` ("a, b, c": identifiers, in the rows' order), into `table`. The
   // rows travel as data, never as SQL text. A non-empty `dedup_token` is sent as the
   // insert_deduplication_token setting: the same token again is then a no-op on tables with a

@@ -1,11 +1,14 @@
 #pragma once
 // Row encoding shared by every AnalyticsStore, and the worker-facing writer on top of it.
 // The columns, their types and their order come from one declaration (schema/columns.cpp);
-// rows are encoded in RowBinary by default (measured in bench/README.md, "Store path":
-// cheaper to encode and to parse than TabSeparated) or TabSeparated, both read by every
-// ClickHouse version we support. Strings are written byte for byte, so any input round-trips.
+// batches are inserted as one Native block by default where the engine converts a block's
+// String columns into LowCardinality (23.8 and later; measured in bench/README.md, "Native
+// inserts": a quarter of RowBinary's engine CPU), else in RowBinary (cheaper to encode and to
+// parse than TabSeparated); TabSeparated stays supported. Strings are written byte for byte,
+// so any input round-trips.
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,9 +19,9 @@
 
 namespace bklit::store {
 
-enum class RowFormat { kRowBinary, kTabSeparated };
+enum class RowFormat { kRowBinary, kTabSeparated, kNative };
 
-// "RowBinary" / "TabSeparated": the name in `INSERT ... FORMAT <name>`.
+// "RowBinary" / "TabSeparated" / "Native": the name in `INSERT ... FORMAT <name>`.
 std::string_view format_name(RowFormat format);
 
 // Column lists for `INSERT INTO t (<columns>) FORMAT ...`, in the order the rows are encoded.
@@ -31,10 +34,16 @@ void append_event_row(std::string& out, const StoredEvent& e,
 // Appends one `sessions` row.
 void append_session_row(std::string& out, const SessionRow& s,
                         RowFormat format = RowFormat::kRowBinary);
+// Appends one Native block of the given rows (every event must be set): the column count, the
+// row count, then each column's name, type and values. LowCardinality columns are sent as
+// String, which the engine converts.
+void append_event_block(std::string& out, std::span<const StoredEvent* const> rows);
+void append_session_block(std::string& out, std::span<const SessionRow* const> rows);
 
 class AnalyticsWriter {
  public:
-  explicit AnalyticsWriter(AnalyticsStore& store, RowFormat format = RowFormat::kRowBinary)
+  // kNative falls back to kRowBinary on engines before 23.8.
+  explicit AnalyticsWriter(AnalyticsStore& store, RowFormat format = RowFormat::kNative)
       : store_(store), format_(format) {}
 
   // One INSERT per call (through AnalyticsStore::insert); the same dedup_token
@@ -61,11 +70,16 @@ class AnalyticsWriter {
   std::vector<SessionRow> load_where(const std::string& where);
   // The token to send with an insert: empty where the engine would not honour it.
   std::string_view effective_token(const std::string& dedup_token);
+  // The format inserts use: format_, or RowBinary where the engine cannot take Native blocks.
+  RowFormat effective_format();
 
   AnalyticsStore& store_;
   RowFormat format_;
-  std::string buffer_;            // reused between batches to keep inserts allocation-light
+  std::string buffer_;  // reused between batches to keep inserts allocation-light
+  std::vector<const StoredEvent*> event_rows_;  // Native: the events of the block
+  std::vector<const SessionRow*> session_rows_;
   int dedup_token_support_ = -1;  // unknown until the first insert asks the engine
+  int native_support_ = -1;       // likewise
 };
 
 }  // namespace bklit::store

@@ -22,6 +22,9 @@ struct SqlDialect {
   // Sessions read their latest state with FINAL; else with argMax per session
   // (see session_source_sql in the query builder).
   bool sessions_final = true;
+  // INSERT ... FORMAT Native with String columns for LowCardinality(String) ones (the engine
+  // converts a block's types to the table's; an earlier engine refuses the block).
+  bool native_insert = true;
 
   static SqlDialect for_version(const EngineVersion& v);
 
