@@ -118,20 +118,18 @@ void AnalyticsWriter::write_events(const std::vector<StoredEvent>& events,
   const RowFormat format = effective_format();
   std::set<std::pair<std::uint32_t, std::uint64_t>> already;
   if (dedup_token_support_ == 0) already = stored_positions(store_, events);
-  buffer_.clear();
   event_rows_.clear();
   for (const auto& stored : events) {
     if (stored.event == nullptr || already.contains({stored.shard, stored.seq})) continue;
-    if (format == RowFormat::kNative) {
-      event_rows_.push_back(&stored);
-    } else {
-      append_event_row(buffer_, stored, format);
-    }
+    event_rows_.push_back(&stored);
   }
-  if (format == RowFormat::kNative && !event_rows_.empty()) {
+  if (event_rows_.empty()) return;
+  buffer_.clear();
+  if (format == RowFormat::kNative) {
     append_event_block(buffer_, event_rows_);
+  } else {
+    for (const StoredEvent* stored : event_rows_) append_event_row(buffer_, *stored, format);
   }
-  if (buffer_.empty()) return;
   store_.insert("events", event_columns(), format_name(format), buffer_, token);
 }
 
@@ -142,9 +140,7 @@ void AnalyticsWriter::write_sessions(const std::vector<SessionRow>& sessions,
   const RowFormat format = effective_format();
   buffer_.clear();
   if (format == RowFormat::kNative) {
-    session_rows_.clear();
-    for (const auto& s : sessions) session_rows_.push_back(&s);
-    append_session_block(buffer_, session_rows_);
+    append_session_block(buffer_, sessions);
   } else {
     for (const auto& s : sessions) append_session_row(buffer_, s, format);
   }

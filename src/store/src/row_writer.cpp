@@ -1,6 +1,7 @@
 #include "bklit/store/row_writer.hpp"
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "row_encoding.hpp"
@@ -23,9 +24,16 @@ void append_row(std::string& out, std::span<const Column<Row>> columns, const Ro
 // value in its RowBinary encoding, row after row; an Array column is the running end offset
 // of each row (UInt64) followed by all the elements. One pass over the rows fills a buffer
 // per column (reused by the thread's next block), then the block is assembled.
-template <typename Row>
-void append_block(std::string& out, std::span<const Column<Row>> columns,
-                  std::span<const Row* const> rows) {
+// `rows` holds rows or pointers to them.
+template <typename Row, typename Rows>
+void append_block(std::string& out, std::span<const Column<Row>> columns, const Rows& rows) {
+  auto row_of = [](const auto& r) -> const Row& {
+    if constexpr (std::is_pointer_v<std::decay_t<decltype(r)>>) {
+      return *r;
+    } else {
+      return r;
+    }
+  };
   thread_local std::vector<std::string> buffers;
   buffers.resize(std::max(buffers.size(), 2 * columns.size()));
   std::vector<RowEncoder> encoders;
@@ -35,8 +43,9 @@ void append_block(std::string& out, std::span<const Column<Row>> columns,
     buffers[2 * c + 1].clear();
     encoders.emplace_back(buffers[2 * c], buffers[2 * c + 1]);
   }
-  for (const Row* row : rows) {
-    for (std::size_t c = 0; c < columns.size(); ++c) columns[c].encode(encoders[c], *row);
+  for (const auto& r : rows) {
+    const Row& row = row_of(r);
+    for (std::size_t c = 0; c < columns.size(); ++c) columns[c].encode(encoders[c], row);
   }
   RowEncoder header(out, RowFormat::kNative);
   header.count(columns.size());
@@ -84,7 +93,7 @@ void append_event_block(std::string& out, std::span<const StoredEvent* const> ro
   append_block(out, event_table_columns(), rows);
 }
 
-void append_session_block(std::string& out, std::span<const SessionRow* const> rows) {
+void append_session_block(std::string& out, std::span<const SessionRow> rows) {
   append_block(out, session_table_columns(), rows);
 }
 

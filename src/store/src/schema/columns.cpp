@@ -238,8 +238,8 @@ std::string_view type_sql(ColumnType type) {
 }  // namespace
 
 std::span<const Column<StoredEvent>> event_table_columns() { return kEventColumns; }
-std::string_view native_type_name(ColumnType type) { return type_sql(type); }
 std::span<const Column<SessionRow>> session_table_columns() { return kSessionColumns; }
+std::string_view native_type_name(ColumnType type) { return type_sql(type); }
 
 std::string column_definition_sql(std::string_view name, ColumnType type, std::string_view codec,
                                   const SqlDialect& dialect) {

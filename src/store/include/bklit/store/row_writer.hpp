@@ -38,7 +38,7 @@ void append_session_row(std::string& out, const SessionRow& s,
 // row count, then each column's name, type and values. LowCardinality columns are sent as
 // String, which the engine converts.
 void append_event_block(std::string& out, std::span<const StoredEvent* const> rows);
-void append_session_block(std::string& out, std::span<const SessionRow* const> rows);
+void append_session_block(std::string& out, std::span<const SessionRow> rows);
 
 class AnalyticsWriter {
  public:
@@ -76,10 +76,9 @@ class AnalyticsWriter {
   AnalyticsStore& store_;
   RowFormat format_;
   std::string buffer_;  // reused between batches to keep inserts allocation-light
-  std::vector<const StoredEvent*> event_rows_;  // Native: the events of the block
-  std::vector<const SessionRow*> session_rows_;
-  int dedup_token_support_ = -1;  // unknown until the first insert asks the engine
-  int native_support_ = -1;       // likewise
+  std::vector<const StoredEvent*> event_rows_;  // the events of a batch that are inserted
+  int dedup_token_support_ = -1;                // unknown until the first insert asks the engine
+  int native_support_ = -1;                     // likewise
 };
 
 }  // namespace bklit::store
