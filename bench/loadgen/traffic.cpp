@@ -259,6 +259,7 @@ Session Traffic::next_session(std::int64_t now_ms) {
     auto next = static_cast<std::size_t>(rng_() % kPages.size());
     page = next == page ? 0 : next;
   }
+  render(s);
   return s;
 }
 
@@ -269,55 +270,69 @@ void Traffic::append_pageview(std::string& out, const Session& s, const std::str
   step.referrer_type = "direct";
   Session one = s;
   one.steps.assign(1, std::move(step));
+  render(one);
   append_message(out, one, 0, now_ms);
+}
+
+void Traffic::render(Session& s) const {
+  for (auto& step : s.steps) {
+    step.head.clear();
+    step.tail.clear();
+    if (step.pageview) {
+      step.head += R"({"type":"pageview","data":{"url":)";
+      core::append_json_string(step.head, step.url);
+      step.head += R"(,"timestamp":")";
+      std::string& rest = step.tail;
+      rest += R"(","referrer":)";
+      if (step.referrer.empty()) {
+        rest += "null";
+      } else {
+        core::append_json_string(rest, step.referrer);
+      }
+      rest += R"(,"referrerHostname":)";
+      if (step.referrer_host.empty()) {
+        rest += "null";
+      } else {
+        core::append_json_string(rest, step.referrer_host);
+      }
+      fmt::format_to(std::back_inserter(rest), R"(,"referrerType":"{}","userAgent":)",
+                     step.referrer_type);
+      core::append_json_string(rest, s.user_agent->text);
+      fmt::format_to(
+          std::back_inserter(rest),
+          R"(,"viewport":{{"width":{},"height":{}}},"screen":{{"width":{},"height":{}}},)"
+          R"("language":"{}","timezone":"{}","sessionId":"{}","projectId":"{}",)"
+          R"("isNewVisitor":{},"landingPage":)",
+          s.viewport_w, s.viewport_h, s.screen_w, s.screen_h, s.language, s.timezone, s.session_id,
+          project_id_, s.new_visitor ? "true" : "false");
+      core::append_json_string(rest, s.landing_url.empty() ? step.url : s.landing_url);
+      rest += '}';
+    } else {
+      const CustomEvent& ev = kEvents[step.event];
+      fmt::format_to(std::back_inserter(step.head),
+                     R"({{"type":"event","data":{{"trackingId":"{}","eventType":"{}",)"
+                     R"("timestamp":")",
+                     ev.tracking_id, ev.event_type);
+      fmt::format_to(std::back_inserter(step.tail),
+                     R"(","metadata":{{{},"triggerMethod":"{}"}},)"
+                     R"("projectId":"{}","sessionId":"{}"}})",
+                     ev.metadata_json, ev.event_type == "view" ? "automatic" : "manual",
+                     project_id_, s.session_id);
+    }
+    if (!token_.empty()) {
+      step.tail += R"(,"apiKey":)";
+      core::append_json_string(step.tail, token_);
+    }
+    step.tail += '}';
+  }
 }
 
 void Traffic::append_message(std::string& out, const Session& s, std::size_t i,
                              std::int64_t now_ms) {
   const SessionStep& step = s.steps[i];
-  std::string timestamp = core::format_iso8601_ms(now_ms);
-  if (step.pageview) {
-    out += R"({"type":"pageview","data":{"url":)";
-    core::append_json_string(out, step.url);
-    out += R"(,"timestamp":")";
-    out += timestamp;
-    out += R"(","referrer":)";
-    if (step.referrer.empty()) {
-      out += "null";
-    } else {
-      core::append_json_string(out, step.referrer);
-    }
-    out += R"(,"referrerHostname":)";
-    if (step.referrer_host.empty()) {
-      out += "null";
-    } else {
-      core::append_json_string(out, step.referrer_host);
-    }
-    fmt::format_to(std::back_inserter(out), R"(,"referrerType":"{}","userAgent":)",
-                   step.referrer_type);
-    core::append_json_string(out, s.user_agent->text);
-    fmt::format_to(std::back_inserter(out),
-                   R"(,"viewport":{{"width":{},"height":{}}},"screen":{{"width":{},"height":{}}},)"
-                   R"("language":"{}","timezone":"{}","sessionId":"{}","projectId":"{}",)"
-                   R"("isNewVisitor":{},"landingPage":)",
-                   s.viewport_w, s.viewport_h, s.screen_w, s.screen_h, s.language, s.timezone,
-                   s.session_id, project_id_, s.new_visitor ? "true" : "false");
-    core::append_json_string(out, s.landing_url.empty() ? step.url : s.landing_url);
-    out += '}';
-  } else {
-    const CustomEvent& ev = kEvents[step.event];
-    fmt::format_to(std::back_inserter(out),
-                   R"({{"type":"event","data":{{"trackingId":"{}","eventType":"{}",)"
-                   R"("timestamp":"{}","metadata":{{{},"triggerMethod":"{}"}},)"
-                   R"("projectId":"{}","sessionId":"{}"}})",
-                   ev.tracking_id, ev.event_type, timestamp, ev.metadata_json,
-                   ev.event_type == "view" ? "automatic" : "manual", project_id_, s.session_id);
-  }
-  if (!token_.empty()) {
-    out += R"(,"apiKey":)";
-    core::append_json_string(out, token_);
-  }
-  out += '}';
+  out += step.head;
+  core::append_iso8601_ms(out, now_ms);
+  out += step.tail;
 }
 
 }  // namespace bklit::loadgen

@@ -30,6 +30,9 @@ struct SessionStep {
   std::string referrer;   // empty = null
   std::string referrer_host;
   std::string_view referrer_type;
+  // The step's SDK message as Traffic::render wrote it for its session, split around the
+  // timestamp, which append_message writes at send time.
+  std::string head, tail;
 };
 
 struct Session {
@@ -51,10 +54,15 @@ class Traffic {
   // `site_host` is the project's domain (pages are https://<site_host>/...).
   Traffic(std::string project_id, std::string token, std::string site_host, std::uint64_t seed);
 
+  // A new session, its messages rendered.
   Session next_session(std::int64_t now_ms);
+  // Renders every step's message for `s` again (after its steps or identity changed).
+  void render(Session& s) const;
 
-  // Appends the SDK message for step `i` of `s` (one JSON object, no trailing newline).
-  void append_message(std::string& out, const Session& s, std::size_t i, std::int64_t now_ms);
+  // Appends the SDK message for step `i` of `s` (one JSON object, no trailing newline),
+  // timestamped `now_ms`.
+  static void append_message(std::string& out, const Session& s, std::size_t i,
+                             std::int64_t now_ms);
   // A pageview of `url` in session `s` (the ack-to-queryable probes).
   void append_pageview(std::string& out, const Session& s, const std::string& url,
                        std::int64_t now_ms);

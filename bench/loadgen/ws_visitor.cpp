@@ -7,8 +7,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
 #include <deque>
 #include <fstream>
 #include <memory>
@@ -17,12 +15,18 @@
 #include "bklit/core/clock.hpp"
 #include "run_context.hpp"
 #include "traffic.hpp"
+#include "ws_client.hpp"
+
+// GCC 12 reports -Wmismatched-new-delete on the frames of some coroutines here (after
+// inlining Asio's frame allocator into them); the frames are allocated and freed by Asio's
+// own operator new and delete, so it is a false positive of GCC's coroutine lowering.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 
 namespace bklit::loadgen {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
 
 namespace {
 
@@ -36,9 +40,9 @@ struct PendingMessage {
 };
 
 struct Connection {
-  explicit Connection(asio::any_io_executor ex) : ws(ex), wake(ex) {}
+  explicit Connection(asio::any_io_executor ex) : ws(std::make_shared<WsClient>(ex)), wake(ex) {}
 
-  websocket::stream<beast::tcp_stream> ws;
+  std::shared_ptr<WsClient> ws;
   asio::steady_timer wake;  // cancelled by the reader whenever a reply frees a slot
   std::deque<PendingMessage> pending;
   std::size_t pending_messages = 0;  // pending without the auth message
@@ -96,34 +100,23 @@ void on_reply(Connection& c, std::string_view frame, const RunPlan& plan, Thread
 
 asio::awaitable<void> read_replies(std::shared_ptr<Connection> c, const RunPlan& plan,
                                    ThreadMetrics& m) {
-  beast::flat_buffer buffer;
-  for (;;) {
-    auto [ec, n] = co_await c->ws.async_read(buffer, kNoThrow);
-    if (ec) {
-      c->open = false;
-      if (!c->closing || c->pending_messages > 0) {
-        std::string code = ec == websocket::error::closed
-                               ? "closed_by_server_" + std::to_string(c->ws.reason().code)
-                               : "connection_lost";
-        if (c->pending_messages > 0) m.error(code, c->pending_messages);
-        if (c->pending_messages == 0 && !c->closing) m.error(code + "_idle");
-      }
-      c->pending.clear();
-      c->pending_messages = 0;
-      c->wake.cancel();
-      co_return;
-    }
-    auto data = buffer.cdata();
-    on_reply(*c, std::string_view(static_cast<const char*>(data.data()), data.size()), plan, m);
-    buffer.consume(buffer.size());
+  const std::uint16_t code = co_await c->ws->read_loop(
+      [&c, &plan, &m](std::string_view frame) { on_reply(*c, frame, plan, m); });
+  c->open = false;
+  if (!c->closing || c->pending_messages > 0) {
+    std::string what =
+        code != 0 ? "closed_by_server_" + std::to_string(code) : std::string("connection_lost");
+    if (c->pending_messages > 0) m.error(what, c->pending_messages);
+    if (c->pending_messages == 0 && !c->closing) m.error(what + "_idle");
   }
+  c->pending.clear();
+  c->pending_messages = 0;
+  c->wake.cancel();
 }
 
-asio::awaitable<void> close_connection(std::shared_ptr<Connection> c) {
-  c->closing = true;
-  c->ws.set_option(
-      websocket::stream_base::timeout{std::chrono::seconds(5), std::chrono::seconds(5), false});
-  co_await c->ws.async_close(websocket::close_code::normal, kNoThrow);
+void close_connection(Connection& c) {
+  c.closing = true;
+  c.ws->close();
 }
 
 // Connects like the SDK (upgrade with the visitor's headers, then `auth`) and starts the
@@ -133,37 +126,24 @@ asio::awaitable<std::shared_ptr<Connection>> open_connection(const RunPlan& plan
   const LoadOptions& opt = *plan.options;
   auto ex = co_await asio::this_coro::executor;
   auto c = std::make_shared<Connection>(ex);
-  auto& tcp = beast::get_lowest_layer(c->ws);
-  tcp.expires_after(std::chrono::seconds(5));
-  auto [cec, endpoint] = co_await tcp.async_connect(plan.endpoints, kNoThrow);
-  if (cec) {
-    m.error("connect_failed");
-    co_return nullptr;
-  }
-  tcp.socket().set_option(asio::ip::tcp::no_delay(true));
-  tcp.expires_never();
-  c->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
-  c->ws.set_option(
-      websocket::stream_base::decorator([&session, &opt](websocket::request_type& req) {
-        req.set(beast::http::field::user_agent, session.user_agent->text);
-        if (!opt.origin.empty()) req.set(beast::http::field::origin, opt.origin);
-        if (opt.forwarded_for) req.set("X-Forwarded-For", session.client_ip);
-      }));
+  std::vector<WsClient::Header> headers{{"User-Agent", session.user_agent->text}};
+  if (!opt.origin.empty()) headers.emplace_back("Origin", opt.origin);
+  if (opt.forwarded_for) headers.emplace_back("X-Forwarded-For", session.client_ip);
   std::string target =
       plan.target.path + "?projectId=" + opt.project_id + "&sessionId=" + session.session_id;
-  auto [hec] = co_await c->ws.async_handshake(plan.target.host_header, target, kNoThrow);
-  if (hec) {
-    m.error("handshake_failed");
+  std::string failed =
+      co_await c->ws->open(plan.endpoints, plan.target.host_header, target, headers);
+  if (!failed.empty()) {
+    m.error(failed);
     co_return nullptr;
   }
-  c->ws.text(true);
   ++m.sessions;
   asio::co_spawn(ex, read_replies(c, plan, m), asio::detached);
 
   if (!opt.token.empty()) {
     std::string message = R"({"type":"auth","apiKey":")" + opt.token + "\"}";
     c->pending.push_back(PendingMessage{SteadyClock::now(), true, false, false});
-    co_await c->ws.async_write(asio::buffer(message), kNoThrow);
+    c->ws->send_text(message);
     // A failed write ends the reader too, which reports the lost connection.
   }
   co_return c;
@@ -223,8 +203,7 @@ asio::awaitable<void> run_ws_visitor(const RunPlan& plan, ThreadMetrics& m, doub
       c->pending.push_back(PendingMessage{due, false, session.steps[i].pageview, session.bot()});
       ++c->pending_messages;
       ++m.sent;
-      auto [wec, wn] = co_await c->ws.async_write(asio::buffer(message), kNoThrow);
-      if (wec) break;
+      if (!c->ws->send_text(message)) break;
     }
     co_await wait_for_replies(*c, 1, plan.drain_deadline, true);
     if (c->open && c->pending_messages > 0) {
@@ -232,7 +211,7 @@ asio::awaitable<void> run_ws_visitor(const RunPlan& plan, ThreadMetrics& m, doub
       c->pending.clear();
       c->pending_messages = 0;
     }
-    if (c->open) asio::co_spawn(ex, close_connection(c), asio::detached);
+    if (c->open) close_connection(*c);
   }
 }
 
@@ -248,17 +227,19 @@ asio::awaitable<void> run_ws_persistent(const RunPlan& plan, ThreadMetrics& m, d
   const auto max_pending = static_cast<std::size_t>(std::max(1, opt.pipeline));
 
   // One visitor for the whole run (a browser user agent: every pageview is counted). Its
-  // pages follow one session's pageviews after another, under the first session's identity.
+  // pages are the pageviews of several generated sessions, rendered once under the first
+  // session's identity and sent in a cycle.
   Session visitor = traffic.next_session(core::now_ms());
   while (visitor.bot()) visitor = traffic.next_session(core::now_ms());
-  auto next_pages = [&] {
+  visitor.steps.clear();
+  constexpr std::size_t kPagesInCycle = 64;
+  while (visitor.steps.size() < kPagesInCycle) {
     Session more = traffic.next_session(core::now_ms());
-    visitor.steps.clear();
     for (auto& step : more.steps) {
       if (step.pageview) visitor.steps.push_back(std::move(step));
     }
-  };
-  next_pages();
+  }
+  traffic.render(visitor);
   std::size_t step = 0;
 
   co_await sleep_until(sleep, plan.start);
@@ -279,17 +260,13 @@ asio::awaitable<void> run_ws_persistent(const RunPlan& plan, ThreadMetrics& m, d
       const TimePoint now = SteadyClock::now();
       if (now >= plan.send_end) break;
       if (!pacer.open_loop()) due = now;
-      if (step == visitor.steps.size()) {
-        next_pages();
-        step = 0;
-      }
+      if (step == visitor.steps.size()) step = 0;
       message.clear();
       traffic.append_message(message, visitor, step++, core::now_ms());
       c->pending.push_back(PendingMessage{due, false, true, false});
       ++c->pending_messages;
       ++m.sent;
-      auto [wec, wn] = co_await c->ws.async_write(asio::buffer(message), kNoThrow);
-      if (wec) break;
+      if (!c->ws->send_text(message)) break;
     }
     // A socket lost before the end was counted as an error by the reader; the client then
     // reconnects so the offered load stays what was asked for.
@@ -300,7 +277,7 @@ asio::awaitable<void> run_ws_persistent(const RunPlan& plan, ThreadMetrics& m, d
       c->pending_messages = 0;
     }
     if (c->open) {
-      co_await close_connection(c);
+      close_connection(*c);
       break;
     }
   }
@@ -328,7 +305,7 @@ asio::awaitable<void> run_ws_idle(const RunPlan& plan, ThreadMetrics& m,
   }
   // Nothing is sent until the end; the reader answers the server's pings meanwhile.
   co_await sleep_until(sleep, plan.send_end);
-  if (c->open) co_await close_connection(c);
+  if (c->open) close_connection(*c);
 }
 
 }  // namespace bklit::loadgen

@@ -86,7 +86,7 @@ bool parse_iso8601_ms(std::string_view s, std::int64_t& out_ms) {
   return true;
 }
 
-std::string format_iso8601_ms(std::int64_t ms) {
+void append_iso8601_ms(std::string& out, std::int64_t ms) {
   std::int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
   auto milli = static_cast<int>(ms - secs * 1000);
   std::int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
@@ -94,10 +94,42 @@ std::string format_iso8601_ms(std::int64_t ms) {
   int y = 0;
   unsigned m = 0, d = 0;
   civil_from_days(days, y, m, d);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d, rem / 3600,
-                (rem / 60) % 60, rem % 60, milli);
-  return buf;
+  // "YYYY-MM-DDTHH:MM:SS.mmmZ", digit by digit (the load generator writes one per message).
+  char buf[24];
+  auto put = [&buf](int at, int value, int digits) {
+    for (int i = digits - 1; i >= 0; --i) {
+      buf[at + i] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  if (y < 0 || y > 9999) {  // outside four digits: as printf writes it
+    char wide[48];
+    const int n = std::snprintf(wide, sizeof wide, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d,
+                                rem / 3600, (rem / 60) % 60, rem % 60, milli);
+    out.append(wide, static_cast<std::size_t>(n));
+    return;
+  }
+  put(0, y, 4);
+  buf[4] = '-';
+  put(5, static_cast<int>(m), 2);
+  buf[7] = '-';
+  put(8, static_cast<int>(d), 2);
+  buf[10] = 'T';
+  put(11, rem / 3600, 2);
+  buf[13] = ':';
+  put(14, (rem / 60) % 60, 2);
+  buf[16] = ':';
+  put(17, rem % 60, 2);
+  buf[19] = '.';
+  put(20, milli, 3);
+  buf[23] = 'Z';
+  out.append(buf, sizeof buf);
+}
+
+std::string format_iso8601_ms(std::int64_t ms) {
+  std::string out;
+  append_iso8601_ms(out, ms);
+  return out;
 }
 
 }  // namespace bklit::core

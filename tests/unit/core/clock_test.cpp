@@ -28,7 +28,12 @@ TEST(Clock, RejectsMalformedTimestamps) {
 
 TEST(Clock, FormatsAndRoundTrips) {
   EXPECT_EQ(format_iso8601_ms(1795687200123), "2026-11-26T10:00:00.123Z");
-  for (std::int64_t ms : {0LL, 951782400000LL, 4102444799999LL}) {  // incl. 2000-02-29
+  EXPECT_EQ(format_iso8601_ms(-1), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(format_iso8601_ms(253402300800000LL), "10000-01-01T00:00:00.000Z");  // 5-digit year
+  std::string appended = "at ";
+  append_iso8601_ms(appended, 951782400007);
+  EXPECT_EQ(appended, "at 2000-02-29T00:00:00.007Z");
+  for (std::int64_t ms : {0LL, 951782400000LL, 4102444799999LL, -86400001LL}) {  // incl. 2000-02-29
     std::int64_t back = 0;
     ASSERT_TRUE(parse_iso8601_ms(format_iso8601_ms(ms), back));
     EXPECT_EQ(back, ms);

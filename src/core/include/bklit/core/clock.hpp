@@ -18,6 +18,8 @@ bool parse_iso8601_ms(std::string_view text, std::int64_t& out_ms);
 
 // "2026-11-26T10:00:00.000Z"
 std::string format_iso8601_ms(std::int64_t ms);
+// The same, appended to `out`.
+void append_iso8601_ms(std::string& out, std::int64_t ms);
 
 // Days since 1970-01-01 for a civil date, and back (proleptic Gregorian).
 std::int64_t days_from_civil(int y, unsigned m, unsigned d);
