@@ -248,8 +248,11 @@ def main():
 
     top = text("profile_top.txt")
     if top:
-        section("flat profile of the server, max rate " + meta.get("perf_shape", "") +
-                " (profile.txt; perf record -e cpu-clock)")
+        shape = meta.get("perf_shape", "")
+        prof = load(f"profile_{shape}.json")
+        rate_note = f", {prof['accepted_per_s']:.0f} events/s while sampled" if prof else ""
+        section("flat profile of the server, max rate " + shape + " in a run of its own"
+                f" (profile.txt; perf record -e cpu-clock{rate_note})")
         for line in top.splitlines():
             row("  " + " ".join(line.split()))
         dso = text("profile_dso.txt")

@@ -72,14 +72,19 @@ class WsConnectionImpl final : public WsServerConnection,
         resume_timer_(socket_.get_executor()),
         idle_timer_(socket_.get_executor()) {}
 
+  // Replies arrive from other threads (the queue's writer, the blocking pool): each hand-off
+  // is one turn of the strand, and its frames leave in one write at the end of that turn.
   void send_text(std::string text) override {
-    asio::post(socket_.get_executor(),
-               [self = shared_from_this(), t = std::move(text)] { self->queue_text(t); });
+    asio::post(socket_.get_executor(), [self = shared_from_this(), t = std::move(text)] {
+      self->queue_text(t);
+      self->flush();
+    });
   }
 
   void send_texts(std::vector<std::string> texts) override {
     asio::post(socket_.get_executor(), [self = shared_from_this(), ts = std::move(texts)] {
       for (const auto& t : ts) self->queue_text(t);
+      self->flush();
     });
   }
 
@@ -158,7 +163,6 @@ class WsConnectionImpl final : public WsServerConnection,
     }
     ws::append_frame(out_, ws::Opcode::kText, text);
     ++out_frames_;
-    schedule_flush();
   }
 
   void start_close(std::uint16_t code, std::string_view reason) {

@@ -11,6 +11,7 @@ SqlDialect SqlDialect::for_version(const EngineVersion& v) {
   // Before 20.x FINAL ran on one thread and was far slower than grouping.
   d.sessions_final = v.at_least(20, 1);
   d.native_insert = v.at_least(23, 8);
+  d.merge_selector_base = v.at_least(24, 11);
   return d;
 }
 

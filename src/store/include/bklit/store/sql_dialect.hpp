@@ -25,6 +25,9 @@ struct SqlDialect {
   // INSERT ... FORMAT Native with String columns for LowCardinality(String) ones (the engine
   // converts a block's types to the table's; an earlier engine refuses the block).
   bool native_insert = true;
+  // MergeTree setting merge_selector_base (24.11 on): how many parts of like size a merge
+  // waits for (docs/architecture.md, "Merges").
+  bool merge_selector_base = true;
 
   static SqlDialect for_version(const EngineVersion& v);
 
