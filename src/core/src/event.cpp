@@ -186,6 +186,16 @@ class Reader {
   bool ok_ = true;
 };
 
+// Sets every field to a value-initialized Event's value, keeping the strings' buffers.
+struct Clear {
+  void operator()(std::string& s) const { s.clear(); }
+  void operator()(bool& b) const { b = false; }
+  void operator()(std::uint16_t& v) const { v = 0; }
+  void operator()(std::uint64_t& v) const { v = 0; }
+  void operator()(std::int64_t& v) const { v = 0; }
+  void operator()(std::vector<std::pair<std::string, std::string>>& kv) const { kv.clear(); }
+};
+
 // How many fields this build knows (the length of for_each_field).
 std::size_t known_fields() {
   static const std::size_t count = [] {
@@ -254,34 +264,36 @@ std::optional<SessionKey> peek_session_key(std::string_view bytes) {
   return SessionKey{ids[1], ids[2]};
 }
 
-Result<Event> decode_event(std::string_view bytes) {
-  // Decoded in place and every path returns `out`, so the event is never moved (NRVO).
-  Result<Event> out{Event{}};
+Status decode_event_into(std::string_view bytes, Event& e) {
   auto layout = layout_of(bytes);
-  if (!layout) {
-    out = layout.error();
-    return out;
-  }
+  if (!layout) return layout.error();
   const auto type = static_cast<std::uint8_t>(bytes[1]);
-  if (type < 1 || type > 3) {
-    out = undecodable("unknown event type " + std::to_string(type));
-    return out;
-  }
-  Event& e = *out;
+  if (type < 1 || type > 3) return undecodable("unknown event type " + std::to_string(type));
+  // Fields the record does not hold keep a value-initialized Event's defaults (every one is
+  // empty, zero or false); strings are cleared rather than replaced, so a reused Event keeps
+  // its buffers.
+  for_each_field(e, Clear{});
   e.type = static_cast<EventType>(type);
   Reader r(bytes.substr(layout->fields_offset), layout->fields);
   for_each_field(e, r);
   if (!r.ok()) {
-    out = undecodable("field " + field_name(r.fields_read()) + " is truncated or malformed");
-    return out;
+    return undecodable("field " + field_name(r.fields_read()) + " is truncated or malformed");
   }
   // Fields past the known ones come from a newer writer: this build ignores them. Bytes
   // past the fields the record announces are damage.
   if (r.pos() != r.size() && !(layout->extensible && r.fields_left() > 0)) {
-    out = undecodable(std::to_string(r.size() - r.pos()) + " unexpected bytes after " +
-                      (r.fields_read() == 0 ? std::string("the header")
-                                            : "field " + field_name(r.fields_read())));
+    return undecodable(std::to_string(r.size() - r.pos()) + " unexpected bytes after " +
+                       (r.fields_read() == 0 ? std::string("the header")
+                                             : "field " + field_name(r.fields_read())));
   }
+  return Ok{};
+}
+
+Result<Event> decode_event(std::string_view bytes) {
+  // Decoded in place and every path returns `out`, so the event is never moved (NRVO).
+  Result<Event> out{Event{}};
+  auto status = decode_event_into(bytes, *out);
+  if (!status) out = status.error();
   return out;
 }
 

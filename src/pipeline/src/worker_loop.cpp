@@ -256,13 +256,8 @@ bool Worker::Loop::decode(std::vector<queue::QueueRecord>& records, std::vector<
     item.shard = records[i].shard;
     item.seq = records[i].seq;
     item.counted = false;
-    auto event = core::decode_event(records[i].payload);
-    item.decoded = event.ok();
-    if (event) {
-      item.event = std::move(*event);
-    } else {
-      any_undecodable = true;
-    }
+    item.decoded = core::decode_event_into(records[i].payload, item.event).ok();
+    if (!item.decoded) any_undecodable = true;
     item.payload = std::move(records[i].payload);
   }
   return !any_undecodable || dead_letter_undecodable(items);

@@ -124,6 +124,36 @@ TEST(EventCodec, GivesFieldsMissingFromAnOlderRecordTheirDefaults) {
   EXPECT_EQ(reason(bytes), "field 'metadata' (42 of 42) is truncated or malformed");
 }
 
+// The worker decodes each batch into the Events of an earlier one: what the new record does
+// not hold must not survive from the old event.
+TEST(EventCodec, DecodingIntoAUsedEventLeavesNothingOfIt) {
+  Event used = sample();
+  used.hostname = "old.example";
+  used.is_new_visitor = true;
+  used.metadata = {{"old", "pair"}};
+
+  Event other;
+  other.type = EventType::kPageview;
+  other.event_id = "ffeeddccbbaa99887766554433221100";
+  other.project_id = "proj2";
+  other.session_id = "s";
+  other.timestamp_ms = 7;
+  ASSERT_TRUE(decode_event_into(encode_event(other), used));
+  EXPECT_TRUE(used == other);
+
+  // An older record (without its last field) into the used event: the default for it.
+  used = sample();
+  Event older = sample();
+  older.metadata.clear();
+  std::string bytes = encode_event(older);
+  bytes.pop_back();
+  bytes[2] = 41;
+  ASSERT_TRUE(decode_event_into(bytes, used));
+  EXPECT_TRUE(used == older);
+
+  EXPECT_FALSE(decode_event_into(bytes.substr(0, 10), used));
+}
+
 TEST(EventCodec, PeeksTheSessionKeyWithoutDecoding) {
   Event e = sample();
   std::string bytes = encode_event(e);
