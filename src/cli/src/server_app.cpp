@@ -1,9 +1,6 @@
 #include "server_app.hpp"
 
 #include <fmt/format.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -17,6 +14,7 @@
 #include "bklit/auth/token_cache.hpp"
 #include "bklit/core/clock.hpp"
 #include "bklit/core/log.hpp"
+#include "bklit/core/thread_name.hpp"
 #include "bklit/core/thread_pool.hpp"
 #include "bklit/enrich/client_ip.hpp"
 #include "bklit/enrich/geo.hpp"
@@ -70,9 +68,7 @@ constexpr int kBackgroundNice = 5;
 void run_at_background_priority(const std::function<void()>& fn) {
   std::exception_ptr error;
   std::thread t([&] {
-    auto tid = static_cast<pid_t>(::syscall(SYS_gettid));
-    int current = ::getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
-    if (::setpriority(PRIO_PROCESS, static_cast<id_t>(tid), current + kBackgroundNice) != 0) {
+    if (!core::set_this_thread_nice(core::this_thread_nice() + kBackgroundNice)) {
       core::log::warn("could not lower the priority of the store and worker threads");
     }
     try {
@@ -83,6 +79,38 @@ void run_at_background_priority(const std::function<void()>& fn) {
   });
   t.join();
   if (error) std::rethrow_exception(error);
+}
+
+// Insert pacing for the store path's own threads (docs/architecture.md, "Insert pacing"):
+// the worker loop (decode, sessionize) and the store writer (encode, insert call) run at
+// kBackgroundNice while the pacer yields, and at the process's own priority while the store
+// is behind, so that, like the engine's inserts, they catch up instead of waiting behind the
+// socket threads. Called on each of the two threads; a refused change (no CAP_SYS_NICE) is
+// logged once and not tried again on that thread.
+void follow_pacer(const pipeline::InsertPacer& pacer) {
+  struct State {
+    bool known = false;
+    bool refused = false;
+    int background = 0;  // the nice value the thread started with
+    int applied = 0;
+  };
+  thread_local State state;
+  if (!state.known) {
+    state.known = true;
+    state.background = core::this_thread_nice();
+    state.applied = state.background;
+  }
+  if (state.refused) return;
+  const int want = pacer.yielding() ? state.background : state.background - kBackgroundNice;
+  if (want == state.applied) return;
+  if (core::set_this_thread_nice(want)) {
+    state.applied = want;
+  } else {
+    state.refused = true;
+    core::log::warn(
+        "insert pacing: could not raise the priority of a store thread (needs CAP_SYS_NICE); "
+        "it stays at background priority");
+  }
 }
 
 }  // namespace
@@ -175,10 +203,12 @@ core::Status ServerApp::start() {
     if (roles.ingest) {
       // Insert pacing: the embedded engine's inserts yield the cores to this process's socket
       // threads while the store keeps pace (docs/architecture.md, "Insert pacing").
-      wo.before_store = [store = p->analytics.get(),
-                         pacer = std::make_shared<pipeline::InsertPacer>()](std::int64_t lag_ms) {
+      auto pacer = std::make_shared<pipeline::InsertPacer>();
+      wo.before_store = [store = p->analytics.get(), pacer](std::int64_t lag_ms) {
         store->set_insert_nice(pacer->nice_for(lag_ms));
+        follow_pacer(*pacer);
       };
+      wo.before_prepare = [pacer] { follow_pacer(*pacer); };
     }
     p->worker = std::make_unique<pipeline::Worker>(*p->queue, *p->sink, wo);
     p->worker->on_batch_written([defs = p->definitions.get(), pubsub = p->pubsub.get()](

@@ -193,6 +193,7 @@ void Worker::Loop::run() {
       if (!shard_changes_.empty() && !apply_shard_changes()) break;
       if (records_.empty()) continue;
       Batch& batch = batches_[next_batch_];
+      if (options_.before_prepare) options_.before_prepare();
       if (!prepare(records_, batch) || !hand_over(batch)) break;
       next_batch_ ^= 1;
     }

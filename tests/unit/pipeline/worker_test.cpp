@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "bklit/core/clock.hpp"
 #include "fake_queue.hpp"
@@ -323,6 +324,43 @@ TEST(WorkerTest, BatchesAreBoundedByCount) {
   for (const auto& insert : sink.event_inserts()) sizes.push_back(insert.events.size());
   EXPECT_EQ(sizes, (std::vector<std::size_t>{5, 5, 2}));
   EXPECT_EQ(sink.session(kSid)->pageviews, 12u);
+}
+
+// serve's insert pacing runs in these two hooks: before_prepare on the loop thread before a
+// batch is decoded, before_store on the writer thread with the batch's lag.
+TEST(WorkerTest, PacingHooksRunOncePerBatchOnTheLoopAndWriterThreads) {
+  FakeQueue queue;
+  FakeSink sink;
+  for (int i = 0; i < 12; ++i) push(queue, pageview(kSid, kT0 + i, "/p"));
+  std::mutex mu;
+  std::set<std::thread::id> prepare_threads, store_threads;
+  int prepares = 0, stores = 0;
+  std::int64_t lowest_lag = -1;
+  WorkerOptions options = fast_options();
+  options.batch_max_events = 5;
+  options.before_prepare = [&] {
+    std::lock_guard lock(mu);
+    ++prepares;
+    prepare_threads.insert(std::this_thread::get_id());
+  };
+  options.before_store = [&](std::int64_t lag_ms) {
+    std::lock_guard lock(mu);
+    ++stores;
+    store_threads.insert(std::this_thread::get_id());
+    if (lowest_lag < 0 || lag_ms < lowest_lag) lowest_lag = lag_ms;
+  };
+  Worker worker(queue, sink, options);
+  worker.start();
+  ASSERT_TRUE(eventually([&] { return all_acked(queue); }));
+  worker.stop();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(prepares, 3);
+  EXPECT_EQ(stores, 3);
+  ASSERT_EQ(prepare_threads.size(), 1u);
+  ASSERT_EQ(store_threads.size(), 1u);
+  EXPECT_NE(*prepare_threads.begin(), *store_threads.begin());
+  EXPECT_NE(*prepare_threads.begin(), std::this_thread::get_id());
+  EXPECT_GE(lowest_lag, 0);
 }
 
 TEST(WorkerTest, APartialBatchIsWrittenWhenItsWaitIsOver) {

@@ -9,4 +9,9 @@ namespace bklit::core {
 // the first 15 bytes.
 void name_this_thread(std::string_view name);
 
+// The calling thread's nice value (Linux keeps one per thread), and setting it. Lowering it
+// (a higher priority) needs CAP_SYS_NICE or a matching RLIMIT_NICE; false when refused.
+int this_thread_nice();
+bool set_this_thread_nice(int nice);
+
 }  // namespace bklit::core

@@ -4,6 +4,7 @@
 // is room and the store still catches up under a load that fills them (docs/architecture.md,
 // "Insert pacing").
 
+#include <atomic>
 #include <cstdint>
 
 namespace bklit::pipeline {
@@ -23,16 +24,20 @@ class InsertPacer {
 
   // The nice value for a batch `lag_ms` behind.
   int nice_for(std::int64_t lag_ms) {
-    if (yielding_ && lag_ms > options_.behind_ms) yielding_ = false;
-    if (!yielding_ && lag_ms < options_.caught_up_ms) yielding_ = true;
-    return yielding_ ? options_.yield_nice : 0;
+    bool yielding = yielding_.load(std::memory_order_relaxed);
+    if (yielding && lag_ms > options_.behind_ms) yielding = false;
+    if (!yielding && lag_ms < options_.caught_up_ms) yielding = true;
+    yielding_.store(yielding, std::memory_order_relaxed);
+    return yielding ? options_.yield_nice : 0;
   }
 
-  bool yielding() const { return yielding_; }
+  // The last decision; any thread may read it (the worker loop follows it, see
+  // docs/architecture.md, "Insert pacing").
+  bool yielding() const { return yielding_.load(std::memory_order_relaxed); }
 
  private:
   InsertPacerOptions options_;
-  bool yielding_ = true;
+  std::atomic<bool> yielding_{true};
 };
 
 }  // namespace bklit::pipeline

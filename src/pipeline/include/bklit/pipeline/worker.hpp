@@ -49,6 +49,9 @@ struct WorkerOptions {
   // minus the arrival (received_ms) of its oldest event. serve uses it for insert pacing
   // (InsertPacer); unset = nothing is called.
   std::function<void(std::int64_t lag_ms)> before_store;
+  // Called on the worker loop thread before each polled batch is decoded and sessionized.
+  // serve uses it to run that thread at the priority insert pacing chose; unset = nothing.
+  std::function<void()> before_prepare;
 };
 
 class Worker {
