@@ -246,18 +246,22 @@ def main():
         if raw:
             row(f"{label} / raw chDB insert (write_events)", f"{rate_s / raw:.2f}{note}")
 
-    top = text("profile_top.txt")
-    if top:
-        shape = meta.get("perf_shape", "")
+    for shape in meta.get("perf_shapes", meta.get("perf_shape", "")).split():
+        top = text(f"profile_top_{shape}.txt")
+        if not top:
+            continue
         prof = load(f"profile_{shape}.json")
         rate_note = f", {prof['accepted_per_s']:.0f} events/s while sampled" if prof else ""
-        section("flat profile of the server, max rate " + shape + " in a run of its own"
-                f" (profile.txt; perf record -e cpu-clock{rate_note})")
+        section(f"flat profile of the server, max rate {shape} in a run of its own"
+                f" (profile_{shape}.txt; perf record -e cpu-clock{rate_note})")
         for line in top.splitlines():
             row("  " + " ".join(line.split()))
-        dso = text("profile_dso.txt")
+        dso = text(f"profile_dso_{shape}.txt")
         if dso:
             row("  by library: " + "; ".join(" ".join(line.split()) for line in dso.splitlines()))
+        threads = text(f"profile_threads_{shape}.txt")
+        if threads:
+            row("  by thread: " + "; ".join(" ".join(line.split()) for line in threads.splitlines()))
 
     section(f"machine: load average {meta.get('load_before', '?')} before, "
             f"{meta.get('load_after', '?')} after"

@@ -6,8 +6,8 @@
 #   (c) time from spawn to the first 200 of /readyz, idle resident memory, and the resident
 #       memory per idle SDK socket with IDLE_SOCKETS (10 000) authenticated sockets open
 #   (d) every traffic shape at max rate (MAX_DURATION, 120 s) with the store's lag when the
-#       load stops, per-thread CPU, and a flat CPU profile of one of them (PERF_SHAPE) in a
-#       run of its own, so that the measured runs do not pay for the sampling
+#       load stops, per-thread CPU, and a flat CPU profile of some of them (PERF_SHAPES), each
+#       in a run of its own, so that the measured runs do not pay for the sampling
 #   (e) every shape at RATE (10 000) events/s and the realistic one at LOW_RATE (1 000)
 #       events/s, open loop, with ack-to-queryable probes
 #   (f) end to end = acked and stored: each run waits until the Stats API counts what was
@@ -30,8 +30,8 @@
 # REALISTIC_PIPELINE (32), PERSISTENT_PIPELINE (10), HTTP_CONNECTIONS (64), HTTP_BATCH (20),
 # LOADGEN_THREADS (2: one per core, the loadgen's own default), VERIFY_TIMEOUT (600),
 # WRK_DURATION (10), WRK_CONNECTIONS (64),
-# PERF (auto: profile when `perf record -e cpu-clock` works; 0 = never), PERF_SHAPE
-# (persistent50), PERF_SECONDS (20).
+# PERF (auto: profile when `perf record -e cpu-clock` works; 0 = never), PERF_SHAPES
+# ("persistent50 realistic"), PERF_SECONDS (20).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -57,7 +57,7 @@ VERIFY_TIMEOUT=${VERIFY_TIMEOUT:-600}
 WRK_DURATION=${WRK_DURATION:-$(short_or 5 10)}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
 PERF=${PERF:-auto}
-PERF_SHAPE=${PERF_SHAPE:-persistent50}
+PERF_SHAPES=${PERF_SHAPES:-persistent50 realistic}
 PERF_SECONDS=${PERF_SECONDS:-$(short_or 8 20)}
 
 mkdir -p "$OUT_DIR"
@@ -132,7 +132,7 @@ meta low_rate "$LOW_RATE"
 meta rate_duration "$RATE_DURATION"
 meta ceiling_duration "$CEILING_DURATION"
 meta http_batch "$HTTP_BATCH"
-meta perf_shape "$PERF_SHAPE"
+meta perf_shapes "$PERF_SHAPES"
 meta load_before "$(cut -d' ' -f1 /proc/loadavg)"
 
 # (b)+(c) start the server, time to ready, idle RSS -------------------------------------------
@@ -230,9 +230,9 @@ run_loadgen() {  # run_loadgen NAME SERVER_PID URL SHAPE RATE DURATION PROFILE [
     > "$OUT_DIR/threads_$name.txt" 2>&1 || true) &
   sampler=$!
   if [[ "$profile" == 1 ]]; then
-    (sleep $((duration / 3)); perf record -e cpu-clock -F 999 -o "$OUT_DIR/perf.data" \
-      -p "$server" -- sleep "$PERF_SECONDS" > "$OUT_DIR/perf_record.log" 2>&1 \
-      || echo "perf record failed" >> "$OUT_DIR/perf_record.log") &
+    (sleep $((duration / 3)); perf record -e cpu-clock -F 999 -o "$OUT_DIR/perf_$shape.data" \
+      -p "$server" -- sleep "$PERF_SECONDS" > "$OUT_DIR/perf_record_$shape.log" 2>&1 \
+      || echo "perf record failed" >> "$OUT_DIR/perf_record_$shape.log") &
     perf_pid=$!
   fi
   wait "$lg" || true
@@ -245,7 +245,7 @@ run_bklit() {  # run_bklit NAME SHAPE RATE DURATION [extra args...]
   local name=$1 shape=$2 rate=$3 duration=$4 project profile=0
   shift 4
   project=$(create_project "$name")
-  [[ "$PERF" == 1 && "$name" == "profile_$PERF_SHAPE" ]] && profile=1
+  [[ "$name" == profile_* ]] && profile=1
   run_loadgen "$name" "$SERVER_PID" "ws://127.0.0.1:$PORT" "$shape" "$rate" "$duration" \
     "$profile" --project "$(field "$project" project_id)" \
     --token "$(field "$project" ingest_token)" --read-token "$(field "$project" read_token)" \
@@ -262,10 +262,12 @@ run_bklit() {  # run_bklit NAME SHAPE RATE DURATION [extra args...]
 for shape in $SHAPES; do
   run_bklit "max_$shape" "$shape" 0 "$MAX_DURATION"
 done
-# The profile comes from a run of its own (PERF_SHAPE at max rate): perf's sampling costs the
-# server a few per cent, which the measured runs above should not pay.
+# Profiles come from runs of their own (each of PERF_SHAPES at max rate): perf's sampling
+# costs the server a few per cent, which the measured runs above should not pay.
 if [[ "$PERF" == 1 ]]; then
-  run_bklit "profile_$PERF_SHAPE" "$PERF_SHAPE" 0 $((PERF_SECONDS + 20))
+  for shape in $PERF_SHAPES; do
+    run_bklit "profile_$shape" "$shape" 0 $((PERF_SECONDS + 20))
+  done
 fi
 HWM_KB=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
 meta loaded_hwm_kb "$HWM_KB"
@@ -367,16 +369,20 @@ log "raw chDB insert rate (20 batches x 5000 events)"
 "$CHDB_BENCH" --batches 20 --batch-size 5000 --data-dir "$WORK/chdb" --json "$OUT_DIR/chdb.json" \
   | tee "$OUT_DIR/chdb.txt" >&2
 
-# The flat profile: top symbols of the server during the PERF_SHAPE profile run (max rate).
-if [[ -s "$OUT_DIR/perf.data" ]]; then
-  log "flat profile (perf report)"
-  perf report -i "$OUT_DIR/perf.data" --stdio --no-children --sort dso,symbol \
-    --percent-limit 0.3 2>/dev/null > "$OUT_DIR/profile.txt" || true
-  grep -v '^#' "$OUT_DIR/profile.txt" | grep '%' | head -10 \
-    | awk '{$NF=""; $(NF-1)=""; sub(/ +$/, ""); print}' > "$OUT_DIR/profile_top.txt" || true
-  perf report -i "$OUT_DIR/perf.data" --stdio --no-children --sort dso 2>/dev/null \
-    | grep -v '^#' | grep '%' | head -8 > "$OUT_DIR/profile_dso.txt" || true
-fi
+# Flat profiles: top symbols, libraries and threads of the server in each profile run.
+for shape in $PERF_SHAPES; do
+  data=$OUT_DIR/perf_$shape.data
+  [[ -s "$data" ]] || continue
+  log "flat profile of $shape (perf report)"
+  perf report -i "$data" --stdio --no-children --sort dso,symbol \
+    --percent-limit 0.3 2>/dev/null > "$OUT_DIR/profile_$shape.txt" || true
+  grep -v '^#' "$OUT_DIR/profile_$shape.txt" | grep '%' | head -10 \
+    | awk '{$NF=""; $(NF-1)=""; sub(/ +$/, ""); print}' > "$OUT_DIR/profile_top_$shape.txt" || true
+  perf report -i "$data" --stdio --no-children --sort dso 2>/dev/null \
+    | grep -v '^#' | grep '%' | head -8 > "$OUT_DIR/profile_dso_$shape.txt" || true
+  perf report -i "$data" --stdio --no-children --sort comm 2>/dev/null \
+    | grep -v '^#' | grep '%' | head -10 > "$OUT_DIR/profile_threads_$shape.txt" || true
+done
 meta load_after "$(cut -d' ' -f1 /proc/loadavg)"
 
 python3 "$ROOT/bench/bench_summary.py" "$OUT_DIR" | tee "$OUT_DIR/summary.txt"

@@ -1,5 +1,6 @@
 #include "ws_client.hpp"
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -18,9 +19,9 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kReadChunk = 16 * 1024;
-constexpr std::size_t kMaxMessage = 1024 * 1024;  // far above any server reply
-constexpr std::size_t kMaxResponseHeader = 16 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
+constexpr std::size_t kMaxMessage = std::size_t{1024} * 1024;  // far above any server reply
+constexpr std::size_t kMaxResponseHeader = std::size_t{16} * 1024;
 
 constexpr std::uint8_t kText = 0x1, kBinary = 0x2, kContinuation = 0x0, kClose = 0x8, kPing = 0x9,
                        kPong = 0xA;
@@ -32,8 +33,8 @@ std::uint64_t next_random(std::uint64_t& s) {  // xorshift64*: masks need not be
   return s * 0x2545F4914F6CDD1DULL;
 }
 
-std::string base64_16(const std::uint8_t* b) {
-  static constexpr char kAlphabet[] =
+std::string base64_16(const std::array<std::uint8_t, 16>& b) {
+  static constexpr std::string_view kAlphabet =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   for (int i = 0; i < 15; i += 3) {
@@ -52,7 +53,7 @@ std::string base64_16(const std::uint8_t* b) {
 
 }  // namespace
 
-WsClient::WsClient(asio::any_io_executor ex)
+WsClient::WsClient(const asio::any_io_executor& ex)
     : socket_(ex), timer_(ex), in_(kReadChunk), mask_state_(std::random_device{}() | 1ULL) {
   mask_state_ = (mask_state_ << 32) ^ std::random_device{}() ^ 0x9E3779B97F4A7C15ULL;
 }
@@ -79,10 +80,10 @@ asio::awaitable<std::string> WsClient::open(const tcp::resolver::results_type& e
   boost::system::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
 
-  std::uint8_t key[16];
-  for (int i = 0; i < 16; i += 8) {
+  std::array<std::uint8_t, 16> key{};
+  for (std::size_t i = 0; i < key.size(); i += 8) {
     std::uint64_t r = next_random(mask_state_);
-    std::memcpy(key + i, &r, 8);
+    std::memcpy(key.data() + i, &r, 8);
   }
   std::string request;
   request.reserve(512);
@@ -146,9 +147,9 @@ void WsClient::write_frame(std::uint8_t opcode, std::string_view payload) {
     }
   }
   const auto mask32 = static_cast<std::uint32_t>(next_random(mask_state_) >> 16);
-  char mask[4];
-  std::memcpy(mask, &mask32, 4);
-  frame_.append(mask, 4);
+  std::array<char, 4> mask{};
+  std::memcpy(mask.data(), &mask32, 4);
+  frame_.append(mask.data(), 4);
   const std::size_t at = frame_.size();
   frame_.append(payload);
   // XOR eight bytes at a time with the key repeated twice, then the tail byte by byte.
@@ -175,7 +176,7 @@ void WsClient::write_frame(std::uint8_t opcode, std::string_view payload) {
   }
   if (ec) return lost();
   if (written == frame_.size()) return;
-  pending_.assign(frame_, written, std::string::npos);
+  pending_ = frame_.substr(written);
   writing_ = true;
   asio::co_spawn(socket_.get_executor(), write_pending(), asio::detached);
 }
@@ -289,8 +290,8 @@ asio::awaitable<std::uint16_t> WsClient::read_loop(std::function<void(std::strin
 void WsClient::close() {
   if (!open_ || close_sent_) return;
   close_sent_ = true;
-  const char code[2] = {static_cast<char>(1000 >> 8), static_cast<char>(1000 & 0xFF)};
-  write_frame(kClose, std::string_view(code, 2));
+  const std::array<char, 2> code = {static_cast<char>(1000 >> 8), static_cast<char>(1000 & 0xFF)};
+  write_frame(kClose, std::string_view(code.data(), code.size()));
   auto self = shared_from_this();
   timer_.expires_after(std::chrono::seconds(5));
   timer_.async_wait([this, self](boost::system::error_code ec) {

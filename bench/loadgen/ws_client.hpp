@@ -31,7 +31,7 @@ class WsClient : public std::enable_shared_from_this<WsClient> {
   using Header = std::pair<std::string_view, std::string_view>;
 
   // Held by a shared_ptr: its timers and its writer keep it alive while they run.
-  explicit WsClient(boost::asio::any_io_executor ex);
+  explicit WsClient(const boost::asio::any_io_executor& ex);
 
   // TCP connect (5 s limit), then the HTTP upgrade of `target` with `headers` (10 s limit).
   // Returns "" on success, else what failed ("connect_failed" or "handshake_failed").

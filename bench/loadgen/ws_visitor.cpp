@@ -40,7 +40,8 @@ struct PendingMessage {
 };
 
 struct Connection {
-  explicit Connection(asio::any_io_executor ex) : ws(std::make_shared<WsClient>(ex)), wake(ex) {}
+  explicit Connection(const asio::any_io_executor& ex)
+      : ws(std::make_shared<WsClient>(ex)), wake(ex) {}
 
   std::shared_ptr<WsClient> ws;
   asio::steady_timer wake;  // cancelled by the reader whenever a reply frees a slot

@@ -1,5 +1,6 @@
 #include "bklit/core/clock.hpp"
 
+#include <array>
 #include <cstdio>
 
 namespace bklit::core {
@@ -95,18 +96,18 @@ void append_iso8601_ms(std::string& out, std::int64_t ms) {
   unsigned m = 0, d = 0;
   civil_from_days(days, y, m, d);
   // "YYYY-MM-DDTHH:MM:SS.mmmZ", digit by digit (the load generator writes one per message).
-  char buf[24];
-  auto put = [&buf](int at, int value, int digits) {
-    for (int i = digits - 1; i >= 0; --i) {
+  std::array<char, 24> buf{};
+  auto put = [&buf](std::size_t at, int value, std::size_t digits) {
+    for (std::size_t i = digits; i-- > 0;) {
       buf[at + i] = static_cast<char>('0' + value % 10);
       value /= 10;
     }
   };
   if (y < 0 || y > 9999) {  // outside four digits: as printf writes it
-    char wide[48];
-    const int n = std::snprintf(wide, sizeof wide, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d,
-                                rem / 3600, (rem / 60) % 60, rem % 60, milli);
-    out.append(wide, static_cast<std::size_t>(n));
+    std::array<char, 48> wide{};
+    const int n = std::snprintf(wide.data(), wide.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y,
+                                m, d, rem / 3600, (rem / 60) % 60, rem % 60, milli);
+    out.append(wide.data(), static_cast<std::size_t>(n));
     return;
   }
   put(0, y, 4);
@@ -123,7 +124,7 @@ void append_iso8601_ms(std::string& out, std::int64_t ms) {
   buf[19] = '.';
   put(20, milli, 3);
   buf[23] = 'Z';
-  out.append(buf, sizeof buf);
+  out.append(buf.data(), buf.size());
 }
 
 std::string format_iso8601_ms(std::int64_t ms) {

@@ -11,7 +11,8 @@ namespace {
 // priority without touching the socket threads (docs/architecture.md, "Insert pacing").
 TEST(ThreadNice, ChangesOnlyTheCallingThread) {
   const int mine = this_thread_nice();
-  int before = 0, after = 0;
+  int before = 0;
+  int after = 0;
   bool lowered = false;
   std::thread t([&] {
     before = this_thread_nice();

@@ -18,9 +18,9 @@ namespace {
 
 using testing::custom;
 using testing::eventually;
-using testing::fast_options;
 using testing::FakeQueue;
 using testing::FakeSink;
+using testing::fast_options;
 using testing::kMinute;
 using testing::kSid;
 using testing::kT0;
@@ -333,8 +333,10 @@ TEST(WorkerTest, PacingHooksRunOncePerBatchOnTheLoopAndWriterThreads) {
   FakeSink sink;
   for (int i = 0; i < 12; ++i) push(queue, pageview(kSid, kT0 + i, "/p"));
   std::mutex mu;
-  std::set<std::thread::id> prepare_threads, store_threads;
-  int prepares = 0, stores = 0;
+  std::set<std::thread::id> prepare_threads;
+  std::set<std::thread::id> store_threads;
+  int prepares = 0;
+  int stores = 0;
   std::int64_t lowest_lag = -1;
   WorkerOptions options = fast_options();
   options.batch_max_events = 5;
@@ -356,8 +358,8 @@ TEST(WorkerTest, PacingHooksRunOncePerBatchOnTheLoopAndWriterThreads) {
   std::lock_guard lock(mu);
   EXPECT_EQ(prepares, 3);
   EXPECT_EQ(stores, 3);
-  ASSERT_EQ(prepare_threads.size(), 1u);
-  ASSERT_EQ(store_threads.size(), 1u);
+  ASSERT_EQ(prepare_threads.size(), 1U);
+  ASSERT_EQ(store_threads.size(), 1U);
   EXPECT_NE(*prepare_threads.begin(), *store_threads.begin());
   EXPECT_NE(*prepare_threads.begin(), std::this_thread::get_id());
   EXPECT_GE(lowest_lag, 0);

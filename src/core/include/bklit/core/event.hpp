@@ -77,8 +77,8 @@ struct Event {
 std::string encode_event(const Event& event);
 Result<Event> decode_event(std::string_view bytes);
 // The same into an existing Event, whose string buffers are reused (the worker decodes every
-// batch into the events of an earlier one). On an error `out` holds whatever was read.
-Status decode_event_into(std::string_view bytes, Event& out);
+// batch into the events of an earlier one). On an error `e` holds whatever was read.
+Status decode_event_into(std::string_view bytes, Event& e);
 
 // The project and session ids of an encoded event, read without decoding the rest (for
 // sharding a queue by session). nullopt when the record does not parse that far.
