@@ -111,10 +111,12 @@ TEST(ChdbStore, OurSigtermHandlerStillRunsAfterConnectAndQueries) {
 
 TEST(Schema, MigrationsAreAppliedOnceAndAreIdempotent) {
   auto& store = testing::shared_store();
-  EXPECT_EQ(schema_version(store), 2u);
+  const auto all = analytics_migrations(SqlDialect::for_version(store.version()));
+  EXPECT_EQ(schema_version(store), all.back().version);
   EXPECT_EQ(apply_migrations(store), 0u);
   EXPECT_EQ(apply_migrations(store), 0u);
-  EXPECT_EQ(store.query("SELECT count() FROM schema_migrations", "TabSeparated"), "2\n");
+  EXPECT_EQ(store.query("SELECT count() FROM schema_migrations", "TabSeparated"),
+            std::to_string(all.size()) + "\n");
   EXPECT_EQ(store.query("SELECT count() FROM system.tables WHERE database = currentDatabase() "
                         "AND name IN ('events', 'sessions')",
                         "TabSeparated"),
@@ -125,10 +127,18 @@ TEST(Schema, MigrationsRunOnAFreshDatabase) {
   auto& store = testing::shared_store();
   store.execute("CREATE DATABASE IF NOT EXISTS fresh_db");
   store.execute("USE fresh_db");
+  const auto all = analytics_migrations(SqlDialect::for_version(store.version()));
   EXPECT_EQ(schema_version(store), 0u);
-  EXPECT_EQ(apply_migrations(store), 2u);
+  EXPECT_EQ(apply_migrations(store), all.size());
   EXPECT_EQ(apply_migrations(store), 0u);
-  EXPECT_EQ(schema_version(store), 2u);
+  EXPECT_EQ(schema_version(store), all.back().version);
+  // Migration 3 set the merge selector's base on both new tables (docs/architecture.md).
+  EXPECT_NE(store
+                .query("SELECT create_table_query FROM system.tables WHERE database = "
+                       "'fresh_db' AND name = 'events'",
+                       "TabSeparated")
+                .find("merge_selector_base = 20"),
+            std::string::npos);
   store.execute("USE default");
   store.execute("DROP DATABASE fresh_db");
 }
